@@ -1,0 +1,169 @@
+"""One ffmpeg process: raw RGB frames on stdin, optional audio muxed in, H.264 + AAC MP4.
+
+The file is written under a hidden temporary name beside the target and renamed onto it
+only after ffmpeg exits cleanly, so a failure or Ctrl-C never leaves a half-written video
+where the output should be.
+"""
+import os
+import subprocess
+import tempfile
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from . import _ffmpeg
+from ._errors import EncodeError, InputError, OutputError
+
+
+def as_fraction(fps):
+    """Frame rate as an exact fraction: 30, 29.97, "30000/1001" or a Fraction."""
+    try:
+        rate = Fraction(str(fps)) if not isinstance(fps, Fraction) else fps
+    except (ValueError, ZeroDivisionError):
+        raise ValueError(f"frame rate must be a positive number or a/b, got {fps!r}") from None
+    if rate <= 0:
+        raise ValueError(f"frame rate must be positive, got {fps!r}")
+    return rate
+
+
+def check_output(path, overwrite=False):
+    """Refuse an existing output unless ``overwrite``; return the path."""
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"output {path} is a directory")
+    if path.exists() and not overwrite:
+        raise OutputError(f"output {path} exists; pass overwrite=True (-y) to replace it")
+    return path
+
+
+class VideoWriter:
+    """Write RGB frames and an optional audio track to an H.264/AAC MP4 through ffmpeg.
+
+    Use as a context manager: on a clean exit the video is finalised and moved into
+    place; on any exception ffmpeg is killed and nothing is left at ``path``.
+
+    Parameters
+    ----------
+    path : str or Path
+        Output file (MP4).
+    size : (int, int)
+        Frame (width, height). Odd sizes are padded by one black row or column, since
+        yuv420p needs even sizes; frames are never rescaled.
+    fps : int, float, str or Fraction
+        Frame rate, passed to ffmpeg exactly (``"30000/1001"`` is kept as is).
+    audio : str or Path, optional
+        Audio file to mux in, encoded to AAC.
+    audio_start, audio_duration : float, optional
+        Seconds of the audio file to skip, and to keep.
+    preset, crf : str, int
+        libx264 speed preset and quality (lower is better; 23 is x264's default).
+    overwrite : bool
+        Replace an existing ``path``.
+
+    Examples
+    --------
+    >>> frames = np.zeros((30, 64, 64, 3), np.uint8)
+    >>> with VideoWriter("out.mp4", (64, 64), 30) as video:  # doctest: +SKIP
+    ...     video.write(frames)
+    """
+
+    def __init__(self, path, size, fps, *, audio=None, audio_start=None,
+                 audio_duration=None, preset="veryfast", crf=20, overwrite=False):
+        self.path = check_output(path, overwrite)
+        self.width, self.height = (int(s) for s in size)
+        if self.width <= 0 or self.height <= 0:
+            raise ValueError(f"frame size must be positive, got {size}")
+        self.fps = as_fraction(fps)
+        if audio is not None and not Path(audio).is_file():
+            raise InputError(f"audio file not found: {audio}")
+        self.frames_written = 0
+        self._proc = None
+        self._tmp = None
+        video_in = ["-f", "rawvideo", "-pix_fmt", "rgb24",
+                    "-s", f"{self.width}x{self.height}",
+                    "-framerate", f"{self.fps.numerator}/{self.fps.denominator}", "-i", "-"]
+        audio_in, maps = [], ["-map", "0:v:0"]
+        if audio is not None:
+            if audio_start:
+                audio_in += ["-ss", f"{float(audio_start):.6f}"]
+            if audio_duration is not None:
+                audio_in += ["-t", f"{float(audio_duration):.6f}"]
+            audio_in += ["-i", str(audio)]
+            maps += ["-map", "1:a:0", "-c:a", "aac", "-b:a", "192k"]
+        pad = []
+        if self.width % 2 or self.height % 2:
+            pad = ["-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2"]
+        self._args = [*video_in, *audio_in, *maps, *pad,
+                      "-c:v", "libx264", "-preset", str(preset), "-crf", str(crf),
+                      "-pix_fmt", "yuv420p", "-movflags", "+faststart",
+                      "-loglevel", "error", "-f", "mp4", "-y"]
+
+    def open(self):
+        """Create the temporary file and start ffmpeg."""
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part",
+                                       dir=self.path.parent or ".")
+        except OSError as exc:
+            raise OutputError(f"cannot write {self.path}: {exc.strerror}") from None
+        os.close(fd)
+        self._tmp = Path(tmp)
+        self._proc, self._log = _ffmpeg.start([*self._args, str(self._tmp)],
+                                              stdin=subprocess.PIPE)
+        self.command = [_ffmpeg.ffmpeg_exe(), *self._args, str(self._tmp)]
+        return self
+
+    def write(self, frames):
+        """Append one (H, W, 3) frame or a block (n, H, W, 3) of uint8 frames."""
+        frames = np.asarray(frames)
+        if frames.ndim == 3:
+            frames = frames[None]
+        if frames.shape[1:] != (self.height, self.width, 3) or frames.dtype != np.uint8:
+            raise ValueError(f"frames must be uint8 of shape (n, {self.height}, "
+                             f"{self.width}, 3), got {frames.dtype} {frames.shape}")
+        try:
+            self._proc.stdin.write(memoryview(np.ascontiguousarray(frames)).cast("B"))
+        except (BrokenPipeError, OSError, ValueError):
+            self._proc.wait()
+            raise self._error("ffmpeg stopped reading frames") from None
+        self.frames_written += len(frames)
+
+    def _error(self, what):
+        return EncodeError(f"{what} (exit code {self._proc.returncode}) while writing "
+                           f"{self.path}\ncommand: {' '.join(self.command)}\n"
+                           f"ffmpeg said:\n{self._log.tail()}")
+
+    def close(self):
+        """Finish the video, check ffmpeg's exit code and move the file into place."""
+        try:
+            if self.frames_written == 0:
+                raise EncodeError(f"no frames were written to {self.path}")
+            try:
+                self._proc.stdin.close()
+            except BrokenPipeError:
+                pass
+            if self._proc.wait() != 0:
+                raise self._error("ffmpeg failed")
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(self._tmp, 0o666 & ~umask)  # mkstemp made it private
+            os.replace(self._tmp, self.path)
+        except BaseException:
+            self.abort()
+            raise
+
+    def abort(self):
+        """Kill ffmpeg and remove the temporary file."""
+        if self._proc is not None:
+            _ffmpeg.kill(self._proc)
+        if self._tmp is not None and self._tmp.exists():
+            self._tmp.unlink()
+
+    def __enter__(self):
+        return self.open()
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()

@@ -1,0 +1,53 @@
+"""The bundled ffmpeg binary, started safely, with the tail of its stderr kept."""
+import collections
+import subprocess
+import threading
+
+import imageio_ffmpeg
+
+
+def ffmpeg_exe():
+    """Path of the ffmpeg binary that imageio-ffmpeg ships (or ``IMAGEIO_FFMPEG_EXE``)."""
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+class LogCatcher(threading.Thread):
+    """Drain a pipe on a daemon thread so ffmpeg never blocks on it; keep the last lines."""
+
+    def __init__(self, stream, n_lines=20):
+        super().__init__(daemon=True)
+        self._stream = stream
+        self._lines = collections.deque(maxlen=n_lines)
+        self.start()
+
+    def run(self):
+        for line in iter(self._stream.readline, b""):
+            text = line.decode("utf-8", "replace").rstrip()
+            if text:
+                self._lines.append(text)
+        self._stream.close()
+
+    def tail(self):
+        """The last lines ffmpeg printed, waiting briefly for it to finish printing."""
+        self.join(timeout=2)
+        return "\n".join(self._lines) or "(ffmpeg printed nothing)"
+
+
+def start(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL):
+    """Start ffmpeg with an argument list (never a shell); return ``(process, log)``."""
+    cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-nostats", *args]
+    proc = subprocess.Popen(cmd, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE)
+    return proc, LogCatcher(proc.stderr)
+
+
+def kill(proc):
+    """Kill and reap ``proc`` if it is still running."""
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+    for pipe in (proc.stdin, proc.stdout):
+        if pipe is not None:
+            try:
+                pipe.close()
+            except OSError:
+                pass

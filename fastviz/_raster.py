@@ -1,0 +1,267 @@
+"""Scenes (background picture, electrode positions, colour map) and the frame renderer."""
+from pathlib import Path
+
+import numpy as np
+
+from ._errors import InputError
+from ._kernels import _render_frames
+
+LUT_SIZE = 256
+
+
+def load_background(background, size=None):
+    """Load a background picture as an (H, W, 3) uint8 array.
+
+    Transparent pixels are composited over white, as matplotlib shows them.
+
+    Parameters
+    ----------
+    background : str, Path or array_like
+        An image file Pillow reads, or an (H, W, 3|4) array (uint8, or floats in 0..1).
+    size : (int, int), optional
+        Output (width, height); the picture is resized to it if it differs.
+
+    Returns
+    -------
+    ndarray of uint8, shape (H, W, 3)
+
+    Examples
+    --------
+    >>> load_background(np.zeros((2, 4, 3), np.uint8), size=(8, 4)).shape
+    (4, 8, 3)
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    if isinstance(background, (str, Path)):
+        path = Path(background)
+        if not path.is_file():
+            raise InputError(f"background picture not found: {path}")
+        try:
+            with Image.open(path) as im:
+                im.load()
+                image = im.convert("RGBA")
+        except (UnidentifiedImageError, OSError, ValueError) as exc:
+            raise InputError(f"cannot read background picture {path}: {exc}") from None
+    else:
+        array = np.asarray(background)
+        if array.ndim != 3 or array.shape[2] not in (3, 4) or not array.size:
+            raise InputError(f"background array must be (H, W, 3|4), got {array.shape}")
+        if array.dtype != np.uint8:
+            array = np.clip(np.nan_to_num(array.astype(float)) * 255 + 0.5, 0, 255).astype(np.uint8)
+        image = Image.fromarray(np.ascontiguousarray(array)).convert("RGBA")
+    if size is not None and tuple(size) != image.size:
+        image = image.resize(tuple(int(s) for s in size), Image.Resampling.LANCZOS)
+    white = Image.new("RGBA", image.size, (255, 255, 255, 255))
+    return np.asarray(Image.alpha_composite(white, image).convert("RGB")).copy()
+
+
+def load_electrodes(path):
+    """Read electrode pixel positions from a CSV with columns ``x_2d`` and ``y_2d``.
+
+    Positions are in pixels of the background picture, x to the right, y downward,
+    the centre of the top-left pixel at (0, 0). Other columns are ignored.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    xs, ys : ndarray of float, shape (n_electrodes,)
+
+    Examples
+    --------
+    >>> xs, ys = load_electrodes("electrodes.csv")  # doctest: +SKIP
+    """
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"electrode table not found: {path}")
+    try:
+        table = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read electrode table {path}: {exc}") from None
+    missing = {"x_2d", "y_2d"} - set(table.columns)
+    if missing:
+        raise InputError(f"electrode table {path} lacks column(s) {sorted(missing)}; "
+                         f"it has {list(table.columns)}")
+    if table.empty:
+        raise InputError(f"electrode table {path} has no rows")
+    xy = table[["x_2d", "y_2d"]].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+    bad = ~np.isfinite(xy).all(axis=1)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise InputError(f"electrode table {path}: row {row + 2} has a non-numeric "
+                         f"position {table.iloc[row][['x_2d', 'y_2d']].tolist()}")
+    return xy[:, 0].copy(), xy[:, 1].copy()
+
+
+def _interpolate(colors, n=LUT_SIZE):
+    """Linear RGBA interpolation of evenly spaced colours, as matplotlib's ``from_list``."""
+    colors = np.asarray(colors, float)
+    x = np.linspace(0, 1, len(colors))
+    at = np.linspace(0, 1, n)
+    return np.stack([np.interp(at, x, colors[:, c]) for c in range(colors.shape[1])], axis=1)
+
+
+def post_colormap(n=LUT_SIZE):
+    """The post's red - light - green map, rebuilt without its uninstallable package.
+
+    The post called ``ColorTranslator(['red', 'green']).to_diverging(mid_spread=.8)``:
+    a linear red-to-green map sampled at 255 points, whose middle 80% is pulled towards
+    light grey (.95, .95, .95) with weights falling off logarithmically (1e-3 .. 1),
+    then interpolated again. This repeats those steps.
+
+    Returns
+    -------
+    ndarray, shape (n, 3), RGB in 0..1
+    """
+    base = _interpolate([(1, 0, 0), (0, 128 / 255, 0)])  # 'red', 'green' (CSS)
+    at = np.linspace(0, 1, 255)
+    colors = base[np.minimum((at * len(base)).astype(int), len(base) - 1)]
+    mid, n_mid = 127, int(255 * 0.8 / 2)
+    lo, hi = colors[mid - n_mid].copy(), colors[mid + n_mid].copy()
+    towards = np.vstack([np.linspace(lo, (.95, .95, .95), n_mid),
+                         np.linspace((.95, .95, .95), hi, n_mid)])
+    weights = np.logspace(np.log10(1e-3), 0, n_mid)
+    weights = np.hstack([weights[::-1], weights])[:, None]
+    span = slice(mid - n_mid, mid + n_mid)
+    colors[span] = colors[span] * weights + towards * (1 - weights)
+    return _interpolate(colors, n)
+
+
+def colormap_lut(cmap=None, alpha=1.0, n=LUT_SIZE):
+    """A colour lookup table for the kernel: (n, 4) float32, RGB in 0..255, alpha 0..1.
+
+    Parameters
+    ----------
+    cmap : None, str, sequence of colours, or array
+        None or ``"post"``: the post's red - light - green map. Another string: a
+        matplotlib colour map name (needs matplotlib; read once, here). A sequence of
+        colours (names or ``#rrggbb`` as Pillow reads them, or RGB(A) tuples in 0..1) is
+        interpolated evenly. An (m, 3|4) array in 0..1 is used as the table.
+    alpha : float
+        Opacity multiplied into every entry.
+
+    Examples
+    --------
+    >>> colormap_lut(["black", "white"], n=3)[:, 0]
+    array([  0. , 127.5, 255. ], dtype=float32)
+    """
+    if cmap is None or (isinstance(cmap, str) and cmap == "post"):
+        rgba = post_colormap(n)
+    elif isinstance(cmap, str):
+        try:
+            import matplotlib
+        except ImportError:
+            raise InputError(f"colour map {cmap!r} needs matplotlib; install it or "
+                             "pass a list of colours") from None
+        try:
+            rgba = matplotlib.colormaps[cmap].resampled(n)(np.arange(n))
+        except KeyError:
+            raise InputError(f"unknown colour map {cmap!r}") from None
+    else:
+        from PIL import ImageColor
+
+        if isinstance(cmap, np.ndarray) and cmap.ndim == 2:
+            rgba = cmap.astype(float)
+        else:
+            try:
+                rgba = _interpolate([np.array(ImageColor.getrgb(c)) / 255 if isinstance(c, str)
+                                     else np.asarray(c, float) for c in cmap], n)
+            except (ValueError, TypeError) as exc:
+                raise InputError(f"cannot read colours {cmap!r}: {exc}") from None
+    if rgba.ndim != 2 or rgba.shape[1] not in (3, 4) or not len(rgba):
+        raise InputError(f"colour table must be (n, 3|4), got {rgba.shape}")
+    lut = np.ones((len(rgba), 4), np.float32)
+    lut[:, :rgba.shape[1]] = rgba
+    lut[:, :3] *= 255
+    lut[:, 3] *= alpha
+    return np.clip(lut, 0, [255, 255, 255, 1]).astype(np.float32)
+
+
+class FrameRenderer:
+    """Turns per-electrode values into RGB frames of one scene; build once, call often.
+
+    A value of 1 draws the largest dot: ``dot_size`` points across (the post's
+    ``(clip(a, .01) * 100) ** 2`` points squared) in a figure 10 inches wide at the
+    output width, so ``dot_size * width / 1440`` pixels in radius; values are clipped to
+    ``[min_value, 1]`` for size and ``[0, 1]`` for colour; NaN hides a dot. Calls do not
+    share state, so several threads may render at once and get identical frames.
+
+    Parameters
+    ----------
+    background : str, Path or array_like
+        Picture file or (H, W, 3|4) array.
+    xs, ys : array_like, shape (n_electrodes,)
+        Electrode centres in pixels of the background (y downward, top-left pixel
+        centre at (0, 0)); scaled with the picture when ``size`` differs from it.
+    size : (int, int), optional
+        Output (width, height); default the background's.
+    cmap : see ``colormap_lut``
+    dot_size : float
+        Diameter in points of a dot at value 1.
+    min_value : float
+        Smallest value used for the dot size, as the post's ``clip(a, .01)``.
+    alpha : float
+        Dot opacity.
+
+    Examples
+    --------
+    >>> r = FrameRenderer(np.zeros((40, 60, 3), np.uint8), [10, 30], [20, 20])
+    >>> r.frame([0.2, 1.0]).shape
+    (40, 60, 3)
+    """
+
+    def __init__(self, background, xs, ys, *, size=None, cmap=None, dot_size=100.0,
+                 min_value=0.01, alpha=1.0):
+        picture = load_background(background)
+        self.background = load_background(picture, size) if size is not None else picture
+        self.height, self.width = self.background.shape[:2]
+        xs = np.asarray(xs, float).ravel()
+        ys = np.asarray(ys, float).ravel()
+        if xs.shape != ys.shape or not xs.size:
+            raise InputError(f"need as many x as y positions, got {xs.size} and {ys.size}")
+        sx = self.width / picture.shape[1]
+        sy = self.height / picture.shape[0]
+        self.xs = (xs + 0.5) * sx - 0.5
+        self.ys = (ys + 0.5) * sy - 0.5
+        self.lut = colormap_lut(cmap, alpha)
+        self.radius_scale = dot_size * self.width / 1440.0
+        self.min_value = float(min_value)
+
+    @property
+    def n_electrodes(self):
+        return len(self.xs)
+
+    def frames(self, values, out=None):
+        """Render a block of frames.
+
+        Parameters
+        ----------
+        values : array_like, shape (n_frames, n_electrodes)
+        out : ndarray of uint8, shape (n_frames, H, W, 3), optional
+            Buffer to fill and return, to avoid an allocation per call.
+
+        Returns
+        -------
+        ndarray of uint8, shape (n_frames, H, W, 3)
+        """
+        values = np.asarray(values, np.float64)
+        if values.ndim != 2 or values.shape[1] != self.n_electrodes:
+            raise ValueError(f"values must be (n_frames, {self.n_electrodes}), "
+                             f"got {values.shape}")
+        shape = (len(values), self.height, self.width, 3)
+        if out is None:
+            out = np.empty(shape, np.uint8)
+        elif out.shape != shape or out.dtype != np.uint8 or not out.flags.c_contiguous:
+            raise ValueError(f"out must be a C-contiguous uint8 array of shape {shape}")
+        radii = np.clip(values, self.min_value, 1.0) * self.radius_scale
+        _render_frames(out, self.background, self.xs, self.ys, radii, values, self.lut)
+        return out
+
+    def frame(self, values, out=None):
+        """Render one frame from a vector of ``n_electrodes`` values; (H, W, 3) uint8."""
+        values = np.asarray(values, np.float64).reshape(1, -1)
+        return self.frames(values, None if out is None else out[None])[0]
