@@ -165,8 +165,9 @@ def _envelopes(blocks, rate, freqs, n_cycles, block_seconds):
 def _block(seg, seg_start, start, stop, up, down, wavelets, longest, last):
     """Envelope samples whose instants fall in input samples [start, stop)."""
     seg = np.concatenate([seg, np.zeros(-len(seg) % down, seg.dtype)])  # only at the end
-    y = mne.filter.resample(seg.astype(np.float64), up, down, method="polyphase",
-                            verbose="error")
+    y = seg.astype(np.float64)
+    if up != down:  # MNE's polyphase filter design fails on a 1:1 ratio
+        y = mne.filter.resample(y, up, down, method="polyphase", verbose="error")
     y_start = seg_start * up // down
     k0 = start * up // down // DECIM
     k1 = -(-(y_start + len(y)) // DECIM) if last else stop * up // down // DECIM

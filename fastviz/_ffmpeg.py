@@ -1,5 +1,6 @@
 """The bundled ffmpeg binary, started safely, with the tail of its stderr kept."""
 import collections
+import os
 import subprocess
 import threading
 
@@ -36,7 +37,10 @@ class LogCatcher(threading.Thread):
 def start(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL):
     """Start ffmpeg with an argument list (never a shell); return ``(process, log)``."""
     cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-nostats", *args]
-    proc = subprocess.Popen(cmd, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE)
+    # Its own session: a terminal's Ctrl-C reaches only Python, which then kills ffmpeg
+    # and removes the partial file, instead of ffmpeg finishing it on its own.
+    proc = subprocess.Popen(cmd, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE,
+                            start_new_session=os.name == "posix")
     return proc, LogCatcher(proc.stderr)
 
 

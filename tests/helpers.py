@@ -1,0 +1,43 @@
+"""Real files in, real files decoded back out."""
+import re
+import subprocess
+
+import imageio_ffmpeg
+import numpy as np
+from scipy.io import wavfile
+
+
+def write_wav(path, samples, rate):
+    wavfile.write(path, rate, np.asarray(samples, np.float32).T)
+    return path
+
+
+def tone(freq, seconds, rate=44100, level=0.5):
+    t = np.arange(int(seconds * rate)) / rate
+    return (level * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def probe(path):
+    """(video frame count, video size, list of audio codecs, audio seconds) of a file."""
+    ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+    info = subprocess.run([ffmpeg, "-hide_banner", "-i", str(path)], capture_output=True,
+                          text=True).stderr
+    size = tuple(int(v) for v in re.search(r"Video: .*?(\d{2,5})x(\d{2,5})", info).groups())
+    audio = re.findall(r"Audio: (\w+)", info)
+    n_frames = len(decode_frames(path, size))
+    from fastviz import load_audio
+
+    seconds = 0.0
+    if audio:
+        samples, rate = load_audio(path)
+        seconds = len(samples) / rate
+    return n_frames, size, audio, seconds
+
+
+def decode_frames(path, size):
+    """All frames of a video as (n, H, W, 3) uint8."""
+    ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+    raw = subprocess.run([ffmpeg, "-v", "error", "-i", str(path), "-f", "rawvideo",
+                          "-pix_fmt", "rgb24", "-"], capture_output=True, check=True).stdout
+    width, height = size
+    return np.frombuffer(raw, np.uint8).reshape(-1, height, width, 3)

@@ -1,0 +1,69 @@
+"""The analysis against a direct MNE computation, in blocks and whole."""
+import mne
+import numpy as np
+import pytest
+from sklearn.preprocessing import MinMaxScaler
+
+from fastviz import audio_envelopes, electrode_bands, scale_minmax
+from fastviz._analysis import ANALYSIS_RATE, DECIM, FREQS, N_CYCLES
+from helpers import write_wav
+
+
+def direct_mne(samples, rate):
+    """The post's chain written straight with MNE, at the analysis rate."""
+    up, down = ANALYSIS_RATE, rate
+    from math import gcd
+
+    g = gcd(up, down)
+    up, down = up // g, down // g
+    padded = np.concatenate([samples, np.zeros(-len(samples) % down)]).astype(float)
+    y = padded if up == down else mne.filter.resample(padded, up, down, method="polyphase",
+                                                      verbose="error")
+    tfr = mne.time_frequency.tfr_array_morlet(y[None, None], ANALYSIS_RATE, FREQS, N_CYCLES,
+                                              decim=DECIM, verbose="error")
+    return mne.filter.filter_data(np.abs(tfr[0, 0]), ANALYSIS_RATE / DECIM, None, 5.0,
+                                  verbose="error")
+
+
+@pytest.mark.parametrize("rate", [44100, 48000, 22050, 8000])
+def test_matches_direct_mne(tmp_path, rate):
+    rng = np.random.default_rng(rate)
+    samples = rng.standard_normal((2, int(4.3 * rate))).astype(np.float32) * 0.2
+    path = write_wav(tmp_path / "noise.wav", samples, rate)
+    env = audio_envelopes(path)
+    ref = direct_mne(samples.mean(axis=0), rate)
+    assert env.values.shape == ref.shape
+    np.testing.assert_allclose(env.values, ref, rtol=0, atol=1e-9 * np.abs(ref).max())
+    assert env.rate == pytest.approx(11025 / 400)
+    assert env.duration == pytest.approx(samples.shape[1] / rate)
+
+
+def test_blocks_equal_whole_file():
+    rng = np.random.default_rng(1)
+    samples = rng.standard_normal(48000 * 150).astype(np.float32)
+    whole = audio_envelopes(samples, 48000, block_seconds=1e6)
+    for block in (5.4, 60):
+        blocks = audio_envelopes(samples, 48000, block_seconds=block)
+        np.testing.assert_allclose(blocks.values, whole.values, rtol=0,
+                                   atol=1e-9 * np.abs(whole.values).max())
+
+
+def test_channel_choice(tmp_path):
+    left, right = np.zeros(44100, np.float32), np.random.default_rng(2).standard_normal(44100)
+    path = write_wav(tmp_path / "stereo.wav", np.stack([left, right]), 44100)
+    assert np.abs(audio_envelopes(path, channel=0).values).max() == 0
+    assert np.abs(audio_envelopes(path, channel=1).values).max() > 0
+
+
+def test_scale_is_the_posts_minmax_clipped():
+    values = np.random.default_rng(3).uniform(0, 5, (10, 200))
+    expected = np.minimum(MinMaxScaler((0, 1.6)).fit_transform(values.T).T, 1)
+    np.testing.assert_allclose(scale_minmax(values), expected)
+
+
+def test_every_band_reachable_low_at_bottom():
+    ys = np.random.default_rng(4).uniform(100, 500, 200)
+    bands = electrode_bands(ys, 10)
+    assert set(bands) == set(range(10))
+    assert bands[np.argmax(ys)] == 0 and bands[np.argmin(ys)] == 9
+    assert electrode_bands([3.0, 3.0], 10).tolist() == [0, 0]

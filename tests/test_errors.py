@@ -1,0 +1,176 @@
+"""Bad input gets a clear error, a non-zero exit, and nothing is lost or left behind."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import fastviz
+from fastviz import EncodeError, InputError, OutputError, VideoWriter
+from fastviz.cli import main
+from helpers import tone, write_wav
+
+
+@pytest.fixture
+def wav(tmp_path):
+    return write_wav(tmp_path / "in.wav", tone(800, 1.0), 44100)
+
+
+def run_cli(capsys, *args):
+    code = main([str(a) for a in args])
+    return code, capsys.readouterr().err
+
+
+def leftovers(folder):
+    return [p.name for p in Path(folder).iterdir() if p.name.startswith(".")]
+
+
+def ffmpeg_processes_writing(folder):
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if "ffmpeg" in cmdline and str(folder) in cmdline:
+            found.append(cmdline)
+    return found
+
+
+def test_missing_audio(tmp_path, capsys):
+    code, err = run_cli(capsys, "render", tmp_path / "nope.wav", "-o", tmp_path / "o.mp4")
+    assert code == 1 and "error: audio file not found" in err and "nope.wav" in err
+    assert not (tmp_path / "o.mp4").exists()
+
+
+@pytest.mark.parametrize("content", [b"", os.urandom(5000), b"RIFF\x00\x00\x00\x00WAVEjunk"])
+def test_corrupt_audio(tmp_path, capsys, content):
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(content)
+    code, err = run_cli(capsys, "render", bad, "-o", tmp_path / "o.mp4", "-q")
+    assert code == 1 and "bad.wav" in err and err.startswith("error: ")
+    assert not (tmp_path / "o.mp4").exists() and not leftovers(tmp_path)
+
+
+def test_file_without_audio(tmp_path, capsys):
+    picture = tmp_path / "picture.png"
+    from PIL import Image
+
+    Image.new("RGB", (8, 8)).save(picture)
+    code, err = run_cli(capsys, "render", picture, "-o", tmp_path / "o.mp4", "-q")
+    assert code == 1 and "cannot decode audio from" in err and "picture.png" in err
+
+
+def test_existing_output_is_kept_unless_asked(tmp_path, wav, capsys):
+    out = tmp_path / "o.mp4"
+    out.write_bytes(b"precious")
+    code, err = run_cli(capsys, "render", wav, "-o", out, "-q", "--size", "64x48")
+    assert code == 1 and "exists" in err and out.read_bytes() == b"precious"
+    code, err = run_cli(capsys, "render", wav, "-o", out, "-q", "--size", "64x48", "-y")
+    assert code == 0 and out.read_bytes()[4:8] == b"ftyp"
+
+
+def test_unwritable_output_folder(tmp_path, wav, capsys):
+    code, err = run_cli(capsys, "render", wav, "-o", tmp_path / "missing" / "o.mp4", "-q")
+    assert code == 1 and "cannot write" in err and "missing" in err
+
+
+@pytest.mark.parametrize("csv, message", [
+    ("x,y\n1,2\n", "lacks column"),
+    ("x_2d,y_2d\n1,2\nthree,4\n", "row 3"),
+    ("x_2d,y_2d\n", "no rows"),
+    ('x_2d,y_2d\n"1,2\n', "cannot read"),
+])
+def test_bad_electrode_table(tmp_path, wav, capsys, csv, message):
+    table = tmp_path / "e.csv"
+    table.write_text(csv)
+    background, _ = fastviz._demo.demo_scene()
+    code, err = run_cli(capsys, "render", wav, "-o", tmp_path / "o.mp4", "-q",
+                        "--background", background, "--electrodes", table)
+    assert code == 1 and "e.csv" in err and message in err
+
+
+def test_bad_background_and_half_a_scene(tmp_path, wav, capsys):
+    _, table = fastviz._demo.demo_scene()
+    (tmp_path / "bg.png").write_text("not a picture")
+    code, err = run_cli(capsys, "render", wav, "-o", tmp_path / "o.mp4", "--background",
+                        tmp_path / "bg.png", "--electrodes", table)
+    assert code == 1 and "cannot read background picture" in err and "bg.png" in err
+    code, err = run_cli(capsys, "render", wav, "-o", tmp_path / "o.mp4", "--electrodes", table)
+    assert code == 1 and "both" in err
+
+
+def test_bad_options(tmp_path, wav, capsys):
+    for extra, message in [(["--channel", "3"], "channel 3 does not exist"),
+                           (["--fps", "0"], "frame rate"),
+                           (["--crf", "99"], "crf")]:
+        code, err = run_cli(capsys, "render", wav, "-o", tmp_path / "o.mp4", "-q", *extra)
+        assert code == 1 and message in err, err
+    with pytest.raises(SystemExit):
+        main(["render", str(wav), "-o", "x.mp4", "--size", "big"])
+
+
+def test_ffmpeg_refusing_settings_shows_its_words(tmp_path):
+    with pytest.raises(EncodeError) as info:
+        with VideoWriter(tmp_path / "o.mp4", (64, 48), 30, preset="nonsense") as video:
+            for _ in range(50):
+                video.write(np.zeros((10, 48, 64, 3), np.uint8))
+    text = str(info.value)
+    assert "nonsense" in text and "command:" in text and "o.mp4" in text
+    assert not (tmp_path / "o.mp4").exists() and not leftovers(tmp_path)
+
+
+def test_ffmpeg_dying_mid_stream(tmp_path):
+    with pytest.raises(EncodeError, match="ffmpeg stopped reading frames"):
+        with VideoWriter(tmp_path / "o.mp4", (64, 48), 30) as video:
+            video.write(np.zeros((5, 48, 64, 3), np.uint8))
+            video._proc.kill()
+            for _ in range(200):
+                video.write(np.zeros((10, 48, 64, 3), np.uint8))
+    assert not (tmp_path / "o.mp4").exists() and not leftovers(tmp_path)
+    assert not ffmpeg_processes_writing(tmp_path)
+
+
+def test_exception_mid_stream_leaves_nothing(tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        with VideoWriter(tmp_path / "o.mp4", (64, 48), 30) as video:
+            video.write(np.zeros((5, 48, 64, 3), np.uint8))
+            raise KeyboardInterrupt
+    assert video._proc.returncode is not None
+    assert not (tmp_path / "o.mp4").exists() and not leftovers(tmp_path)
+
+
+def test_normal_close_reaps_ffmpeg(tmp_path):
+    with VideoWriter(tmp_path / "o.mp4", (64, 48), 30) as video:
+        video.write(np.zeros((5, 48, 64, 3), np.uint8))
+    assert video._proc.returncode == 0 and (tmp_path / "o.mp4").exists()
+    assert not ffmpeg_processes_writing(tmp_path)
+
+
+def test_ctrl_c_in_the_cli(tmp_path):
+    wav = write_wav(tmp_path / "long.wav", tone(800, 120.0), 44100)
+    out = tmp_path / "o.mp4"
+    proc = subprocess.Popen([sys.executable, "-m", "fastviz", "render", str(wav), "-o",
+                             str(out), "--preset", "slow", "--size", "800x800"],
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.time() + 60
+    while not ffmpeg_processes_writing(tmp_path) and time.time() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.0)
+    os.killpg(proc.pid, signal.SIGINT)  # as a terminal does: the whole process group
+    err = proc.communicate(timeout=60)[1]
+    assert proc.returncode == 130 and "interrupted" in err
+    assert not out.exists() and not leftovers(tmp_path)
+    assert not ffmpeg_processes_writing(tmp_path)
+
+
+def test_api_raises_instead_of_exiting(tmp_path):
+    with pytest.raises(InputError):
+        fastviz.render(tmp_path / "nope.wav", tmp_path / "o.mp4")
+    (tmp_path / "o.mp4").write_bytes(b"x")
+    with pytest.raises(OutputError):
+        fastviz.render(tmp_path / "nope.wav", tmp_path / "o.mp4")
