@@ -5,8 +5,8 @@ from ._analysis import Envelopes, audio_envelopes, electrode_bands, scale_minmax
 from ._audio import load_audio
 from ._encode import VideoWriter
 from ._errors import EncodeError, FastvizError, InputError, OutputError
-from ._raster import FrameRenderer, colormap_lut, load_background, load_electrodes
-from ._render import Options, demo, render, values_at
+from ._raster import FrameRenderer, colormap_lut, load_background, load_electrodes, values_at
+from ._render import Options, demo, render, render_signal
 
 __all__ = [
     "EncodeError",
@@ -25,6 +25,7 @@ __all__ = [
     "load_background",
     "load_electrodes",
     "render",
+    "render_signal",
     "scale_minmax",
     "values_at",
 ]

@@ -50,6 +50,12 @@ class Envelopes:
         Band centre frequencies in Hz, low to high.
     duration : float
         Length of the analysed audio in seconds.
+
+    Examples
+    --------
+    >>> env = audio_envelopes(np.zeros(44100), 44100)
+    >>> env.values.shape, env.rate, env.duration
+    ((10, 28), 27.5625, 1.0)
     """
 
     values: np.ndarray

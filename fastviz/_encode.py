@@ -52,8 +52,9 @@ class VideoWriter:
         yuv420p needs even sizes; frames are never rescaled.
     fps : int, float, str or Fraction
         Frame rate, passed to ffmpeg exactly (``"30000/1001"`` is kept as is).
-    audio : str or Path, optional
-        Audio file to mux in, encoded to AAC.
+    audio : str, Path or (samples, rate), optional
+        Audio file to mux in, or samples of shape (n,) or (n_channels, n) with their
+        rate in Hz; encoded to AAC.
     audio_start, audio_duration : float, optional
         Seconds of the audio file to skip, and to keep.
     preset, crf : str, int
@@ -75,29 +76,41 @@ class VideoWriter:
         if self.width <= 0 or self.height <= 0:
             raise ValueError(f"frame size must be positive, got {size}")
         self.fps = as_fraction(fps)
-        if audio is not None and not Path(audio).is_file():
+        if isinstance(audio, tuple):
+            samples, rate = audio
+            samples = np.asarray(samples, np.float32)
+            if samples.ndim not in (1, 2) or not samples.size or not rate or rate <= 0:
+                raise InputError("audio must be a file or (samples, rate), samples of "
+                                 "shape (n,) or (n_channels, n)")
+            audio = (samples, int(rate))
+        elif audio is not None and not Path(audio).is_file():
             raise InputError(f"audio file not found: {audio}")
+        self.audio, self.audio_start, self.audio_duration = audio, audio_start, audio_duration
+        self.preset, self.crf = str(preset), str(crf)
         self.frames_written = 0
         self._proc = None
         self._tmp = None
+        self._wav = None
+
+    def _arguments(self, audio):
         video_in = ["-f", "rawvideo", "-pix_fmt", "rgb24",
                     "-s", f"{self.width}x{self.height}",
                     "-framerate", f"{self.fps.numerator}/{self.fps.denominator}", "-i", "-"]
         audio_in, maps = [], ["-map", "0:v:0"]
         if audio is not None:
-            if audio_start:
-                audio_in += ["-ss", f"{float(audio_start):.6f}"]
-            if audio_duration is not None:
-                audio_in += ["-t", f"{float(audio_duration):.6f}"]
+            if self.audio_start:
+                audio_in += ["-ss", f"{float(self.audio_start):.6f}"]
+            if self.audio_duration is not None:
+                audio_in += ["-t", f"{float(self.audio_duration):.6f}"]
             audio_in += ["-i", str(audio)]
             maps += ["-map", "1:a:0", "-c:a", "aac", "-b:a", "192k"]
         pad = []
         if self.width % 2 or self.height % 2:
             pad = ["-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2"]
-        self._args = [*video_in, *audio_in, *maps, *pad,
-                      "-c:v", "libx264", "-preset", str(preset), "-crf", str(crf),
-                      "-pix_fmt", "yuv420p", "-movflags", "+faststart",
-                      "-loglevel", "error", "-f", "mp4", "-y"]
+        return [*video_in, *audio_in, *maps, *pad,
+                "-c:v", "libx264", "-preset", self.preset, "-crf", self.crf,
+                "-pix_fmt", "yuv420p", "-movflags", "+faststart",
+                "-loglevel", "error", "-f", "mp4", "-y", str(self._tmp)]
 
     def open(self):
         """Create the temporary file and start ffmpeg."""
@@ -108,9 +121,18 @@ class VideoWriter:
             raise OutputError(f"cannot write {self.path}: {exc.strerror}") from None
         os.close(fd)
         self._tmp = Path(tmp)
-        self._proc, self._log = _ffmpeg.start([*self._args, str(self._tmp)],
-                                              stdin=subprocess.PIPE)
-        self.command = [_ffmpeg.ffmpeg_exe(), *self._args, str(self._tmp)]
+        audio = self.audio
+        if isinstance(audio, tuple):  # an array: ffmpeg reads it from a scratch WAV
+            from scipy.io import wavfile
+
+            fd, wav = tempfile.mkstemp(prefix="fastviz-", suffix=".wav")
+            os.close(fd)
+            self._wav = Path(wav)
+            wavfile.write(self._wav, audio[1], audio[0].T)
+            audio = self._wav
+        args = self._arguments(audio)
+        self.command = [_ffmpeg.ffmpeg_exe(), *args]
+        self._proc, self._log = _ffmpeg.start(args, stdin=subprocess.PIPE)
         return self
 
     def write(self, frames):
@@ -151,6 +173,7 @@ class VideoWriter:
         except BaseException:
             self.abort()
             raise
+        self._remove_wav()
 
     def abort(self):
         """Kill ffmpeg and remove the temporary file."""
@@ -158,6 +181,11 @@ class VideoWriter:
             _ffmpeg.kill(self._proc)
         if self._tmp is not None and self._tmp.exists():
             self._tmp.unlink()
+        self._remove_wav()
+
+    def _remove_wav(self):
+        if self._wav is not None and self._wav.exists():
+            self._wav.unlink()
 
     def __enter__(self):
         return self.open()

@@ -27,18 +27,6 @@ def _g(t, r):
 
 
 @ngjit
-def _quadrant(i, j, ua, gu, su, vb, xc, gxc, sv, r2):
-    """Signed area of the disc in [0, u_i] x [0, v_j] from the per-edge tables."""
-    a = ua[i]
-    b = vb[j]
-    if a * a + b * b <= r2:
-        area = a * b
-    else:
-        area = b * xc[j] + gu[i] - gxc[j]
-    return su[i] * sv[j] * area
-
-
-@ngjit
 def _splat_discs_aa(out, xs, ys, radii, values, lut):
     """Composite discs into ``out`` (H, W, 3) uint8 in place, in order, later on top.
 
@@ -54,6 +42,7 @@ def _splat_discs_aa(out, xs, ys, radii, values, lut):
     xc = np.empty(h + 1)
     gxc = np.empty(h + 1)
     sv = np.empty(h + 1)
+    pattern = np.empty(3 * w, np.uint8)
     for k in range(xs.shape[0]):
         r = radii[k]
         cx = xs[k]
@@ -74,9 +63,10 @@ def _splat_discs_aa(out, xs, ys, radii, values, lut):
         cb = lut[idx, 2]
         alpha = lut[idx, 3]
         opaque = alpha >= 1.0
-        r8 = np.uint8(cr + 0.5)
-        g8 = np.uint8(cg + 0.5)
-        b8 = np.uint8(cb + 0.5)
+        for p in range(0, 3 * (i1 - i0 + 1), 3):
+            pattern[p] = np.uint8(cr + 0.5)
+            pattern[p + 1] = np.uint8(cg + 0.5)
+            pattern[p + 2] = np.uint8(cb + 0.5)
         r2 = r * r
         for i in range(i0, i1 + 2):  # column edges, relative to the centre
             u = i - 0.5 - cx
@@ -109,22 +99,37 @@ def _splat_discs_aa(out, xs, ys, radii, values, lut):
             fa = min(fa, fb + 1)  # an empty interior splits nothing
             jj = j - j0
             row = out[j]
-            for i in range(fa, fb + 1):
-                if opaque:
-                    row[i, 0] = r8
-                    row[i, 1] = g8
-                    row[i, 2] = b8
-                else:
+            if opaque:  # a plain byte copy of the colour pattern, which LLVM vectorises
+                span = row[fa:fb + 1].reshape(-1)
+                for p in range(span.shape[0]):
+                    span[p] = pattern[p]
+            else:
+                for i in range(fa, fb + 1):
                     _blend(row, i, cr, cg, cb, alpha)
-            for lo, hi in ((ia, min(fa - 1, ib)), (max(fb + 1, ia), ib)):  # edge pixels
+            # edge pixels: the disc's area left of each column edge within this row,
+            # differenced between neighbouring edges
+            b0, x0, g0, s0 = vb[jj], xc[jj], gxc[jj], sv[jj]
+            b1, x1, g1, s1 = vb[jj + 1], xc[jj + 1], gxc[jj + 1], sv[jj + 1]
+            for lo, hi in ((ia, min(fa - 1, ib)), (max(fb + 1, ia), ib)):
+                c = lo - i0
+                left = su[c] * (s1 * _area(ua[c], gu[c], b1, x1, g1, r2)
+                                - s0 * _area(ua[c], gu[c], b0, x0, g0, r2))
                 for i in range(lo, hi + 1):
-                    ii = i - i0
-                    cov = (_quadrant(ii + 1, jj + 1, ua, gu, su, vb, xc, gxc, sv, r2)
-                           - _quadrant(ii, jj + 1, ua, gu, su, vb, xc, gxc, sv, r2)
-                           - _quadrant(ii + 1, jj, ua, gu, su, vb, xc, gxc, sv, r2)
-                           + _quadrant(ii, jj, ua, gu, su, vb, xc, gxc, sv, r2))
+                    c = i + 1 - i0
+                    right = su[c] * (s1 * _area(ua[c], gu[c], b1, x1, g1, r2)
+                                     - s0 * _area(ua[c], gu[c], b0, x0, g0, r2))
+                    cov = right - left
+                    left = right
                     if cov > 0.0:
                         _blend(row, i, cr, cg, cb, min(cov, 1.0) * alpha)
+
+
+@ngjit
+def _area(a, ga, b, xb, gxb, r2):
+    """Area of the disc in [0, a] x [0, b] (a, b >= 0), given G(a), sqrt(r2 - b^2), G(it)."""
+    if a * a + b * b <= r2:
+        return a * b
+    return b * xb + ga - gxb
 
 
 @ngjit

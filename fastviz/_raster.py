@@ -181,6 +181,33 @@ def colormap_lut(cmap=None, alpha=1.0, n=LUT_SIZE):
     return np.clip(lut, 0, [255, 255, 255, 1]).astype(np.float32)
 
 
+def values_at(amplitudes, rate, times):
+    """Amplitudes linearly interpolated at ``times`` (seconds), held past the ends.
+
+    Parameters
+    ----------
+    amplitudes : ndarray, shape (n_electrodes, n_samples)
+        Sample k is at time ``k / rate``.
+    rate : float
+    times : array_like, shape (n,)
+
+    Returns
+    -------
+    ndarray, shape (n, n_electrodes)
+
+    Examples
+    --------
+    >>> values_at(np.array([[0.0, 1.0]]), 2.0, [0.25, 9.0])
+    array([[0.5],
+           [1. ]])
+    """
+    pos = np.clip(np.asarray(times, float) * rate, 0, amplitudes.shape[1] - 1)
+    i0 = np.floor(pos).astype(int)
+    i1 = np.minimum(i0 + 1, amplitudes.shape[1] - 1)
+    w = pos - i0
+    return (amplitudes[:, i0] * (1 - w) + amplitudes[:, i1] * w).T
+
+
 class FrameRenderer:
     """Turns per-electrode values into RGB frames of one scene; build once, call often.
 
@@ -260,6 +287,38 @@ class FrameRenderer:
         radii = np.clip(values, self.min_value, 1.0) * self.radius_scale
         _render_frames(out, self.background, self.xs, self.ys, radii, values, self.lut)
         return out
+
+    def frame_function(self, amplitudes, rate):
+        """A ``t -> frame`` callable, e.g. for moviepy's ``VideoClip(frame_function=...)``.
+
+        Parameters
+        ----------
+        amplitudes : array_like, shape (n_electrodes, n_samples)
+            Values to draw; sample k is shown at time ``k / rate``, linearly interpolated.
+        rate : float
+            Sampling rate of ``amplitudes`` in Hz.
+
+        Returns
+        -------
+        callable
+            ``frame_at(t)`` returns the (H, W, 3) uint8 frame at ``t`` seconds.
+
+        Examples
+        --------
+        >>> r = FrameRenderer(np.zeros((40, 60, 3), np.uint8), [10, 30], [20, 20])
+        >>> frame_at = r.frame_function(np.array([[0, 1], [1, 0]]), rate=1.0)
+        >>> frame_at(0.5).shape
+        (40, 60, 3)
+        """
+        amplitudes = np.asarray(amplitudes, float)
+        if amplitudes.ndim != 2 or amplitudes.shape[0] != self.n_electrodes:
+            raise ValueError(f"amplitudes must be ({self.n_electrodes}, n_samples), "
+                             f"got {amplitudes.shape}")
+
+        def frame_at(t):
+            return self.frame(values_at(amplitudes, rate, [t])[0])
+
+        return frame_at
 
     def frame(self, values, out=None):
         """Render one frame from a vector of ``n_electrodes`` values; (H, W, 3) uint8."""

@@ -11,7 +11,7 @@ from ._analysis import audio_envelopes, electrode_bands, scale_minmax
 from ._demo import demo_scene, jingle_bells
 from ._encode import VideoWriter, as_fraction, check_output
 from ._errors import InputError
-from ._raster import FrameRenderer, load_electrodes
+from ._raster import FrameRenderer, load_electrodes, values_at
 
 CHUNK_FRAMES = 8  # frames a worker renders per task; a few chunks per worker in memory
 
@@ -20,8 +20,8 @@ CHUNK_FRAMES = 8  # frames a worker renders per task; a few chunks per worker in
 class Options:
     """Everything a user can set for a render; checked once, here.
 
-    background, electrodes : picture file and CSV (``x_2d``, ``y_2d``); both or neither
-        (neither: the bundled brain and grid).
+    background, electrodes : picture file and CSV (``x_2d``, ``y_2d``) in its pixels.
+        Default: the bundled brain and grid; electrodes alone go on the bundled brain.
     size : (width, height) of the video; default the picture's.
     fps : frame rate (number or ``"a/b"``), default 30.
     jobs : render threads; None or -1 uses every core.
@@ -32,6 +32,11 @@ class Options:
     cmap, dot_size, alpha : see ``FrameRenderer``.
     overwrite : replace an existing output.
     progress : show a progress bar on stderr.
+
+    Examples
+    --------
+    >>> Options(fps="30000/1001", preset="ultrafast").crf
+    20
     """
 
     background: object = None
@@ -52,9 +57,9 @@ class Options:
 
     def __post_init__(self):
         as_fraction(self.fps)
-        if (self.background is None) != (self.electrodes is None):
-            raise InputError("give both a background picture and an electrode table, "
-                             "or neither for the built-in brain")
+        if self.background is not None and self.electrodes is None:
+            raise InputError("a background picture needs electrode positions in its "
+                             "pixels (electrodes=...)")
         if self.size is not None and (len(self.size) != 2 or min(self.size) <= 0):
             raise ValueError(f"size must be (width, height) > 0, got {self.size}")
         if not 0 <= int(self.crf) <= 51:
@@ -65,41 +70,28 @@ class Options:
             raise ValueError(f"duration must be > 0 seconds, got {self.duration}")
 
 
-def make_renderer(options):
-    """The FrameRenderer for ``options``' scene (the bundled one by default)."""
+def make_renderer(options, names=None):
+    """The FrameRenderer for ``options``' scene (the bundled one by default).
+
+    ``options.electrodes`` may be a CSV path, an (n, 2) array or ``(xs, ys)`` of pixel
+    positions, or a dict of channel name to (x, y) when ``names`` are given.
+    """
     background, electrodes = options.background, options.electrodes
-    if background is None:
-        background, electrodes = demo_scene()
-    xs, ys = load_electrodes(electrodes) if isinstance(electrodes, (str, Path)) else electrodes
+    if background is None:  # electrodes alone are placed on the bundled brain
+        background, demo_electrodes = demo_scene()
+        electrodes = demo_electrodes if electrodes is None else electrodes
+    if isinstance(electrodes, (str, Path)):
+        xs, ys = load_electrodes(electrodes)
+    elif isinstance(electrodes, dict):
+        missing = [n for n in names or [] if n not in electrodes]
+        if names is None or missing:
+            raise InputError(f"no position for channel(s) {missing[:5]} in electrodes")
+        xs, ys = np.array([electrodes[n] for n in names], float).T
+    else:
+        xy = np.asarray(electrodes, float)
+        xs, ys = xy.T if xy.ndim == 2 and xy.shape[1] == 2 else xy
     return FrameRenderer(background, xs, ys, size=options.size, cmap=options.cmap,
                          dot_size=options.dot_size, alpha=options.alpha)
-
-
-def values_at(amplitudes, rate, times):
-    """Amplitudes linearly interpolated at ``times`` (seconds), held past the ends.
-
-    Parameters
-    ----------
-    amplitudes : ndarray, shape (n_electrodes, n_samples)
-        Sample k is at time ``k / rate``.
-    rate : float
-    times : array_like, shape (n,)
-
-    Returns
-    -------
-    ndarray, shape (n, n_electrodes)
-
-    Examples
-    --------
-    >>> values_at(np.array([[0.0, 1.0]]), 2.0, [0.25, 9.0])
-    array([[0.5],
-           [1. ]])
-    """
-    pos = np.clip(np.asarray(times, float) * rate, 0, amplitudes.shape[1] - 1)
-    i0 = np.floor(pos).astype(int)
-    i1 = np.minimum(i0 + 1, amplitudes.shape[1] - 1)
-    w = pos - i0
-    return (amplitudes[:, i0] * (1 - w) + amplitudes[:, i1] * w).T
 
 
 def frame_count(duration, fps):
@@ -199,3 +191,100 @@ def demo(output="jinglebells.mp4", **options):
 
 
 OPTION_NAMES = [f.name for f in fields(Options)]
+
+
+def _signal(data, rate):
+    """(values (n_electrodes, n_times), rate, channel names, 3-D positions or None)."""
+    if hasattr(data, "info") and hasattr(data, "get_data"):  # an MNE Raw, Epochs, Evoked
+        import mne
+
+        if isinstance(data, mne.BaseEpochs):
+            data = data.average()  # a movie of the evoked response
+        picks = mne.pick_types(data.info, eeg=True, ecog=True, seeg=True, dbs=True,
+                               exclude="bads")
+        if not len(picks):
+            raise InputError("the MNE object has no ECoG, sEEG, DBS or EEG channels")
+        values = data.get_data(picks=picks)
+        locs = np.array([data.info["chs"][p]["loc"][:3] for p in picks])
+        return values, data.info["sfreq"], [data.ch_names[p] for p in picks], locs
+    values = np.asarray(data, float)
+    if values.ndim != 2 or not values.size or not np.isfinite(values).all():
+        raise InputError(f"signal must be a finite (n_electrodes, n_times) array, "
+                         f"got shape {values.shape}")
+    if not rate or rate <= 0:
+        raise InputError("rate (Hz) is required with a signal array")
+    return values, float(rate), None, None
+
+
+def _projected_scene(locs, size):
+    """Plain background and a left lateral projection of 3-D head positions."""
+    if not np.isfinite(locs).all():
+        raise InputError("some channels have no position: set a montage on the MNE "
+                         "object, or pass background= and electrodes=")
+    width, height = size or (800, 600)
+    xy = np.stack([-locs[:, 1], -locs[:, 2]], axis=1)  # anterior to the left, up is up
+    span = np.ptp(xy, axis=0)
+    scale = 0.8 * min(width / max(span[0], 1e-9), height / max(span[1], 1e-9))
+    xy = (xy - xy.min(axis=0) - span / 2) * scale + (width / 2, height / 2)
+    return np.full((height, width, 3), 235, np.uint8), xy[:, 0], xy[:, 1]
+
+
+def render_signal(data, output, rate=None, *, audio=None, scaling="minmax",
+                  smoothing=None, **options):
+    """Render any per-electrode signal to an MP4, optionally with sound.
+
+    Parameters
+    ----------
+    data : array_like or MNE Raw, Epochs or Evoked
+        An (n_electrodes, n_times) array sampled at ``rate``, or an MNE object whose
+        ECoG, sEEG, DBS or EEG channels are drawn (Epochs are averaged first).
+    output : str or Path
+        The MP4 to write.
+    rate : float, optional
+        Sampling rate in Hz of an array ``data``.
+    audio : str, Path or (samples, rate), optional
+        Sound to mux in.
+    scaling : "minmax" or (vmin, vmax)
+        "minmax" scales each electrode over the whole recording as the post does
+        (``MinMaxScaler((0, 1.6))``, clipped at 1); a pair maps vmin..vmax to 0..1 for
+        every electrode alike, clipped.
+    smoothing : float, optional
+        Low-pass cut-off in Hz applied before scaling (MNE's FIR filter).
+    **options
+        As for ``render``. ``electrodes`` may also be an (n, 2) array of pixel positions
+        or a dict from channel name to (x, y). With neither a background nor electrodes,
+        an MNE object's channel positions are drawn in a left lateral projection on a
+        plain background.
+
+    Returns
+    -------
+    Path of the video.
+
+    Examples
+    --------
+    >>> raw = mne.io.RawArray(data, info)  # doctest: +SKIP
+    >>> render_signal(raw, "ecog.mp4", smoothing=5.0)  # doctest: +SKIP
+    """
+    opts = Options(**options)
+    check_output(output, opts.overwrite)
+    values, rate, names, locs = _signal(data, rate)
+    if opts.background is None and opts.electrodes is None and locs is not None:
+        background, xs, ys = _projected_scene(locs, opts.size)
+        renderer = FrameRenderer(background, xs, ys, cmap=opts.cmap,
+                                 dot_size=opts.dot_size, alpha=opts.alpha)
+    else:
+        renderer = make_renderer(opts, names)
+    if renderer.n_electrodes != len(values):
+        raise InputError(f"the signal has {len(values)} electrodes but the scene has "
+                         f"{renderer.n_electrodes} positions")
+    if smoothing is not None:
+        import mne
+
+        values = mne.filter.filter_data(values, rate, None, smoothing, verbose="error")
+    if isinstance(scaling, str) and scaling == "minmax":
+        amplitudes = scale_minmax(values)
+    else:
+        vmin, vmax = scaling
+        amplitudes = np.clip((values - vmin) / (vmax - vmin), 0, 1)
+    return write_video(renderer, amplitudes, rate, values.shape[1] / rate, output, opts,
+                       audio=audio)

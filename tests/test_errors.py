@@ -100,8 +100,9 @@ def test_bad_background_and_half_a_scene(tmp_path, wav, capsys):
     code, err = run_cli(capsys, "render", wav, "-o", tmp_path / "o.mp4", "--background",
                         tmp_path / "bg.png", "--electrodes", table)
     assert code == 1 and "cannot read background picture" in err and "bg.png" in err
-    code, err = run_cli(capsys, "render", wav, "-o", tmp_path / "o.mp4", "--electrodes", table)
-    assert code == 1 and "both" in err
+    code, err = run_cli(capsys, "render", wav, "-o", tmp_path / "o.mp4", "--background",
+                        tmp_path / "bg.png")
+    assert code == 1 and "needs electrode positions" in err
 
 
 def test_bad_options(tmp_path, wav, capsys):

@@ -1,0 +1,159 @@
+"""The Python API as front ends use it: renderer, writer, any signal, no display."""
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import mne
+import numpy as np
+import pytest
+
+import fastviz
+from helpers import decode_frames, probe
+
+ROOT = Path(__file__).parents[1]
+
+
+def test_public_names_are_documented_with_examples():
+    for name in fastviz.__all__:
+        obj = getattr(fastviz, name)
+        if isinstance(obj, type) and issubclass(obj, Exception):
+            continue
+        assert obj.__doc__ and "Examples" in obj.__doc__, name
+
+
+def test_renderer_frames_reuse_buffers_and_match_single_frames():
+    rng = np.random.default_rng(0)
+    r = fastviz.FrameRenderer(rng.integers(0, 256, (60, 80, 3)).astype(np.uint8),
+                              rng.uniform(0, 80, 12), rng.uniform(0, 60, 12))
+    values = rng.uniform(0, 1, (5, 12))
+    buffer = np.empty((5, 60, 80, 3), np.uint8)
+    block = r.frames(values, out=buffer)
+    assert block is buffer
+    for i in range(5):
+        assert np.array_equal(r.frame(values[i]), block[i])
+    with pytest.raises(ValueError, match="values must be"):
+        r.frames(values[:, :3])
+
+
+def test_frame_function_interpolates_in_time():
+    r = fastviz.FrameRenderer(np.zeros((40, 40, 3), np.uint8), [20], [20], min_value=0)
+    frame_at = r.frame_function(np.array([[0.0, 1.0]]), rate=2.0)  # 0 at t=0, 1 at t=.5
+    areas = [(frame_at(t).sum(axis=2) > 0).sum() for t in (0.0, 0.25, 0.5, 3.0)]
+    assert areas[0] == 0 and 0 < areas[1] < areas[2] == areas[3]
+
+
+def test_video_writer_with_audio_array(tmp_path):
+    frames = np.zeros((12, 48, 64, 3), np.uint8)
+    frames[:, :, :32] = 255
+    sound = np.sin(np.arange(22050) / 10).astype(np.float32) * 0.3
+    with fastviz.VideoWriter(tmp_path / "o.mp4", (64, 48), 24, audio=(sound, 44100)) as v:
+        v.write(frames[:5])
+        v.write(frames[5])
+        v.write(frames[6:])
+    n_frames, size, codecs, seconds = probe(tmp_path / "o.mp4")
+    assert (n_frames, size, codecs) == (12, (64, 48), ["aac"])
+    assert abs(seconds - 0.5) < 1 / 24
+    decoded = decode_frames(tmp_path / "o.mp4", (64, 48))
+    assert decoded[3, :, :28].min() > 240 and decoded[3, :, 36:].max() < 15
+
+
+def make_ecog_raw(n=9, seconds=3.0, sfreq=250.0):
+    names = [f"E{i}" for i in range(n)]
+    info = mne.create_info(names, sfreq, "ecog")
+    t = np.arange(int(seconds * sfreq)) / sfreq
+    data = np.array([np.sin(2 * np.pi * 0.5 * t + i) for i in range(n)]) * 1e-5
+    raw = mne.io.RawArray(data, info, verbose="error")
+    pos = {name: (0.0, 0.01 * (i % 3), 0.01 * (i // 3)) for i, name in enumerate(names)}
+    raw.set_montage(mne.channels.make_dig_montage(ch_pos=pos, coord_frame="head"))
+    return raw
+
+
+def test_render_mne_raw_ecog(tmp_path):
+    raw = make_ecog_raw()
+    out = fastviz.render_signal(raw, tmp_path / "raw.mp4", fps=20, size=(200, 160),
+                                smoothing=2.0, progress=False)
+    n_frames, size, codecs, _ = probe(out)
+    assert (n_frames, size, codecs) == (60, (200, 160), [])
+    # the projection puts all nine contacts on the picture, each drawn somewhere
+    frames = decode_frames(out, size).astype(int)
+    assert (np.abs(frames - 235).sum(axis=3) > 60).any(axis=0).sum() > 9 * 20
+
+
+def test_render_epochs_evoked_and_named_positions(tmp_path):
+    raw = make_ecog_raw(seconds=4.0)
+    epochs = mne.make_fixed_length_epochs(raw, duration=1.0, verbose="error")
+    positions = {name: (20 + 15 * i, 40) for i, name in enumerate(raw.ch_names)}
+    background = np.full((80, 180, 3), 50, np.uint8)
+    out = fastviz.render_signal(epochs, tmp_path / "ep.mp4", background=background,
+                                electrodes=positions, scaling=(-1e-5, 1e-5), fps=10,
+                                progress=False)
+    assert probe(out)[0] == 10
+    out = fastviz.render_signal(epochs.average(), tmp_path / "ev.mp4", fps=10,
+                                progress=False)
+    assert probe(out)[0] == 10
+
+
+def test_signal_array_needs_a_matching_scene(tmp_path):
+    with pytest.raises(fastviz.InputError, match="80 positions"):
+        fastviz.render_signal(np.zeros((3, 10)), tmp_path / "o.mp4", rate=10)
+    with pytest.raises(fastviz.InputError, match="rate"):
+        fastviz.render_signal(np.zeros((80, 10)), tmp_path / "o.mp4")
+
+
+def test_headless_never_imports_matplotlib(tmp_path):
+    code = f"""
+import sys, numpy as np, fastviz
+assert "DISPLAY" not in __import__("os").environ
+r = fastviz.FrameRenderer(np.zeros((30, 40, 3), np.uint8), [5, 20], [5, 20])
+r.frames(np.random.default_rng(0).uniform(size=(3, 2)))
+fastviz.render_signal(np.random.default_rng(0).uniform(size=(80, 20)), r"{tmp_path}/s.mp4",
+                      rate=10, size=(160, 120), progress=False)
+assert "matplotlib" not in sys.modules, "matplotlib was imported"
+print("headless ok")
+"""
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env["MPLBACKEND"] = "this-backend-does-not-exist"  # any matplotlib import would fail
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True)
+    assert done.returncode == 0 and "headless ok" in done.stdout, done.stderr
+
+
+@pytest.mark.parametrize("script", ["moviepy_frame_function.py", "mne_ecog_high_gamma.py"])
+def test_example_scripts_make_videos(tmp_path, script):
+    out = tmp_path / "out.mp4"
+    done = subprocess.run([sys.executable, str(ROOT / "examples" / script), str(out)],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    n_frames, _, codecs, seconds = probe(out)
+    assert n_frames > 0 and codecs == ["aac"] and seconds > 1
+
+
+def test_notebook_example(tmp_path):
+    done = subprocess.run([sys.executable, str(ROOT / "examples" / "notebook_frames.py"),
+                           str(tmp_path)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "frame0.png").exists() and probe(tmp_path / "wave.mp4")[0] == 48
+
+
+def test_web_service_example():
+    sys.path.insert(0, str(ROOT / "examples"))
+    try:
+        from web_service import app
+    finally:
+        sys.path.pop(0)
+    replies = []
+
+    def call(body):
+        data = json.dumps(body).encode()
+        environ = {"CONTENT_LENGTH": str(len(data)), "wsgi.input": io.BytesIO(data)}
+        chunks = app(environ, lambda status, headers: replies.append(status))
+        return b"".join(chunks)
+
+    video = call({"values": np.random.default_rng(0).uniform(size=(80, 12)).tolist(),
+                  "rate": 6})
+    assert replies[-1] == "200 OK" and video[4:8] == b"ftyp"
+    assert b"80 positions" in call({"values": [[0.5] * 12], "rate": 6})
+    assert replies[-1] == "400 Bad Request"
