@@ -99,11 +99,13 @@ def frame_count(duration, fps):
     return max(1, math.ceil(round(duration * as_fraction(fps), 9)))
 
 
-def iter_frames(renderer, amplitudes, rate, n_frames, fps, jobs=None):
+def iter_frames(renderer, amplitudes, rate, n_frames, fps, jobs=None, rows=None):
     """Yield blocks of frames in order, rendered in parallel by joblib threads.
 
-    Frame i shows the amplitudes at t = i / fps. At most ``jobs`` blocks of
-    ``CHUNK_FRAMES`` are rendered ahead, so memory does not grow with the length.
+    Frame i shows the amplitudes at t = i / fps; ``rows`` picks each electrode's row of
+    ``amplitudes`` (the audio path keeps one row a band, not one per electrode). Only
+    ``jobs`` blocks of ``CHUNK_FRAMES`` are rendered ahead, so memory does not grow
+    with the length.
     """
     from joblib import Parallel, delayed, effective_n_jobs
 
@@ -111,8 +113,8 @@ def iter_frames(renderer, amplitudes, rate, n_frames, fps, jobs=None):
     n_jobs = effective_n_jobs(-1 if jobs is None else jobs)
 
     def block(first, stop):
-        times = np.arange(first, stop) / float(fps)
-        return renderer.frames(values_at(amplitudes, rate, times))
+        values = values_at(amplitudes, rate, np.arange(first, stop) / float(fps))
+        return renderer.frames(values if rows is None else values[:, rows])
 
     window = CHUNK_FRAMES * n_jobs
     with Parallel(n_jobs=n_jobs, backend="threading") as parallel:
@@ -123,7 +125,7 @@ def iter_frames(renderer, amplitudes, rate, n_frames, fps, jobs=None):
 
 
 def write_video(renderer, amplitudes, rate, duration, output, options, audio=None,
-                audio_start=None, audio_duration=None):
+                audio_start=None, audio_duration=None, rows=None):
     """Render ``ceil(duration * fps)`` frames of ``amplitudes`` and encode them."""
     from tqdm import tqdm
 
@@ -136,7 +138,7 @@ def write_video(renderer, amplitudes, rate, duration, output, options, audio=Non
                       disable=not options.progress, file=sys.stderr,
                       dynamic_ncols=True) as bar:
         for frames in iter_frames(renderer, amplitudes, rate, n_frames, options.fps,
-                                  options.jobs):
+                                  options.jobs, rows):
             writer.write(frames)
             bar.update(len(frames))
     return Path(output)
@@ -169,9 +171,9 @@ def render(audio, output, **options):
     env = audio_envelopes(audio, channel=opts.channel, start=opts.start,
                           duration=opts.duration)
     bands = electrode_bands(renderer.ys, len(env.freqs))
-    amplitudes = scale_minmax(env.values)[bands]
-    return write_video(renderer, amplitudes, env.rate, env.duration, output, opts,
-                       audio=audio, audio_start=opts.start, audio_duration=opts.duration)
+    return write_video(renderer, scale_minmax(env.values), env.rate, env.duration, output,
+                       opts, audio=audio, audio_start=opts.start,
+                       audio_duration=opts.duration, rows=bands)
 
 
 def demo(output="jinglebells.mp4", **options):
