@@ -2,16 +2,43 @@
 
 
 class FastvizError(Exception):
-    """Base class of every error fastviz raises on purpose."""
+    """Base class of every error fastviz raises on purpose.
+
+    Examples
+    --------
+    >>> try:
+    ...     render("missing.wav", "out.mp4")  # doctest: +SKIP
+    ... except FastvizError as exc:
+    ...     print(f"error: {exc}")
+    error: audio file not found: missing.wav
+    """
 
 
 class InputError(FastvizError):
-    """An input (audio, picture, electrode table, signal) is missing or unusable."""
+    """An input (audio, picture, electrode table, signal) is missing or unusable.
+
+    Examples
+    --------
+    >>> str(InputError("electrode table grid.csv has no rows"))
+    'electrode table grid.csv has no rows'
+    """
 
 
 class OutputError(FastvizError):
-    """The output cannot be written: it exists, or its folder is not writable."""
+    """The output cannot be written: it exists, or its folder is not writable.
+
+    Examples
+    --------
+    >>> issubclass(OutputError, FastvizError)
+    True
+    """
 
 
 class EncodeError(FastvizError):
-    """ffmpeg failed while writing the video."""
+    """ffmpeg failed while writing the video; the message holds its command and last words.
+
+    Examples
+    --------
+    >>> issubclass(EncodeError, FastvizError)
+    True
+    """

@@ -2,7 +2,7 @@
 import math
 import sys
 import tempfile
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -191,8 +191,6 @@ def demo(output="jinglebells.mp4", **options):
         wavfile.write(wav, rate, samples)
         return render(wav, output, **options)
 
-
-OPTION_NAMES = [f.name for f in fields(Options)]
 
 
 def _signal(data, rate):

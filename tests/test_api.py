@@ -19,8 +19,6 @@ ROOT = Path(__file__).parents[1]
 def test_public_names_are_documented_with_examples():
     for name in fastviz.__all__:
         obj = getattr(fastviz, name)
-        if isinstance(obj, type) and issubclass(obj, Exception):
-            continue
         assert obj.__doc__ and "Examples" in obj.__doc__, name
 
 
