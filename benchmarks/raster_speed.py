@@ -55,7 +55,7 @@ def median_ms(fn, n_frames, repeats):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--frames", type=int, default=64)
+    parser.add_argument("--frames", type=int, default=128)
     parser.add_argument("--size", type=int, default=1000)
     parser.add_argument("--electrodes", type=int, nargs="+", default=[90, 130])
     parser.add_argument("--repeats", type=int, default=7)
@@ -67,6 +67,8 @@ def main():
           f"median of {args.repeats} interleaved repeats; ms per frame")
     print(f"{'electrodes':>10} {'copy floor':>10} {'fastviz 1t':>10} {'fastviz 2t':>10} "
           f"{'matplotlib':>10} {'mpl/1t':>7} {'1t/2t':>6} {'1t-copy':>8}")
+    parallel = Parallel(n_jobs=2, backend="threading")
+    parallel.__enter__()  # one pool for all calls, as iter_frames holds one per render
     for n in args.electrodes:
         xs, ys = rng.uniform(0, size, n), rng.uniform(0, size, n)
         values = rng.uniform(0, 1, (args.frames, n))
@@ -82,10 +84,9 @@ def main():
         def one_thread():
             renderer.frames(values, out)
 
-        def two_threads():  # the pipeline's path: joblib threads on chunks
-            with Parallel(n_jobs=2, backend="threading") as parallel:
-                parallel(delayed(renderer.frames)(values[i:i + chunk], out[i:i + chunk])
-                         for i in range(0, args.frames, chunk))
+        def two_threads():  # the pipeline's path: chunks on a joblib pool kept open
+            parallel(delayed(renderer.frames)(values[i:i + chunk], out[i:i + chunk])
+                     for i in range(0, args.frames, chunk))
 
         def copy_floor():  # the kernel with no dots: the background copy only
             _render_frames(out, renderer.background, renderer.xs, renderer.ys, nothing,
@@ -105,6 +106,7 @@ def main():
         print(f"{n:>10} {m['copy']:>10.3f} {m['1t']:>10.3f} {m['2t']:>10.3f} "
               f"{m['mpl']:>10.2f} {m['mpl'] / m['1t']:>7.1f} {m['1t'] / m['2t']:>6.2f} "
               f"{m['1t'] - m['copy']:>8.3f}")
+    parallel.__exit__(None, None, None)
 
 
 if __name__ == "__main__":

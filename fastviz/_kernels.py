@@ -49,6 +49,8 @@ def _splat_discs_aa(out, xs, ys, radii, values, lut):
         cy = ys[k]
         if not r > 0.0 or not math.isfinite(cx) or not math.isfinite(cy):
             continue
+        if cx + r < -0.5 or cx - r > w - 0.5 or cy + r < -0.5 or cy - r > h - 0.5:
+            continue  # wholly off the frame (and no huge float reaches int() below)
         i0 = max(0, int(math.floor(cx - r + 0.5)))
         i1 = min(w - 1, int(math.floor(cx + r + 0.5)))
         j0 = max(0, int(math.floor(cy - r + 0.5)))

@@ -103,25 +103,29 @@ def iter_frames(renderer, amplitudes, rate, n_frames, fps, jobs=None, rows=None)
     """Yield blocks of frames in order, rendered in parallel by joblib threads.
 
     Frame i shows the amplitudes at t = i / fps; ``rows`` picks each electrode's row of
-    ``amplitudes`` (the audio path keeps one row a band, not one per electrode). Only
-    ``jobs`` blocks of ``CHUNK_FRAMES`` are rendered ahead, so memory does not grow
-    with the length.
+    ``amplitudes`` (the audio path keeps one row a band, not one per electrode). Each
+    worker renders ``CHUNK_FRAMES`` at a time into its own buffer, reused for every
+    window, so memory does not grow with the length and no page is faulted in twice:
+    a yielded block is valid until the next one is asked for.
     """
     from joblib import Parallel, delayed, effective_n_jobs
 
     fps = as_fraction(fps)
     n_jobs = effective_n_jobs(-1 if jobs is None else jobs)
+    shape = (CHUNK_FRAMES, renderer.height, renderer.width, 3)
+    buffers = [np.empty(shape, np.uint8) for _ in range(n_jobs)]
 
-    def block(first, stop):
+    def block(first, stop, out):
         values = values_at(amplitudes, rate, np.arange(first, stop) / float(fps))
-        return renderer.frames(values if rows is None else values[:, rows])
+        values = values if rows is None else values[:, rows]
+        return renderer.frames(values, out[:stop - first])
 
     window = CHUNK_FRAMES * n_jobs
     with Parallel(n_jobs=n_jobs, backend="threading") as parallel:
         for first in range(0, n_frames, window):
-            stops = range(first, min(first + window, n_frames), CHUNK_FRAMES)
-            yield from parallel(delayed(block)(a, min(a + CHUNK_FRAMES, n_frames))
-                                for a in stops)
+            starts = range(first, min(first + window, n_frames), CHUNK_FRAMES)
+            yield from parallel(delayed(block)(a, min(a + CHUNK_FRAMES, n_frames), out)
+                                for a, out in zip(starts, buffers))
 
 
 def write_video(renderer, amplitudes, rate, duration, output, options, audio=None,
