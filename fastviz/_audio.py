@@ -138,7 +138,9 @@ def load_audio(path, channel=None, start=None, duration=None):
 
     Examples
     --------
-    >>> samples, rate = load_audio("song.flac", channel=0)  # doctest: +SKIP
+    ::
+
+        samples, rate = load_audio("song.flac", channel=0)
     """
     with AudioStream(path, channel, start, duration) as stream:
         return np.concatenate(list(stream.blocks())), stream.rate

@@ -64,9 +64,11 @@ class VideoWriter:
 
     Examples
     --------
-    >>> frames = np.zeros((30, 64, 64, 3), np.uint8)
-    >>> with VideoWriter("out.mp4", (64, 64), 30) as video:  # doctest: +SKIP
-    ...     video.write(frames)
+    ::
+
+        frames = np.zeros((30, 64, 64, 3), np.uint8)
+        with VideoWriter("out.mp4", (64, 64), 30, audio="song.wav") as video:
+            video.write(frames)
     """
 
     def __init__(self, path, size, fps, *, audio=None, audio_start=None,

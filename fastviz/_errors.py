@@ -6,8 +6,9 @@ class FastvizError(Exception):
 
     Examples
     --------
+    >>> from fastviz import render
     >>> try:
-    ...     render("missing.wav", "out.mp4")  # doctest: +SKIP
+    ...     render("missing.wav", "never-written.mp4")
     ... except FastvizError as exc:
     ...     print(f"error: {exc}")
     error: audio file not found: missing.wav

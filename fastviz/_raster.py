@@ -71,7 +71,10 @@ def load_electrodes(path):
 
     Examples
     --------
-    >>> xs, ys = load_electrodes("electrodes.csv")  # doctest: +SKIP
+    >>> from fastviz._demo import demo_scene
+    >>> xs, ys = load_electrodes(demo_scene()[1])
+    >>> len(xs), float(ys.min()) > 0
+    (80, True)
     """
     import pandas as pd
 

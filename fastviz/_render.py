@@ -167,7 +167,9 @@ def render(audio, output, **options):
 
     Examples
     --------
-    >>> render("song.wav", "song.mp4", fps=25, preset="ultrafast")  # doctest: +SKIP
+    ::
+
+        render("song.wav", "song.mp4", fps=25, preset="ultrafast")
     """
     opts = Options(**options)
     check_output(output, opts.overwrite)
@@ -185,7 +187,9 @@ def demo(output="jinglebells.mp4", **options):
 
     Examples
     --------
-    >>> demo("jinglebells.mp4", overwrite=True)  # doctest: +SKIP
+    ::
+
+        demo("jinglebells.mp4", overwrite=True)
     """
     from scipy.io import wavfile
 
@@ -266,8 +270,10 @@ def render_signal(data, output, rate=None, *, audio=None, scaling="minmax",
 
     Examples
     --------
-    >>> raw = mne.io.RawArray(data, info)  # doctest: +SKIP
-    >>> render_signal(raw, "ecog.mp4", smoothing=5.0)  # doctest: +SKIP
+    ::
+
+        raw = mne.io.RawArray(data, info)
+        render_signal(raw, "ecog.mp4", smoothing=5.0)
     """
     opts = Options(**options)
     check_output(output, opts.overwrite)
