@@ -106,11 +106,13 @@ class VideoWriter:
                 audio_in += ["-t", f"{float(self.audio_duration):.6f}"]
             audio_in += ["-i", str(audio)]
             maps += ["-map", "1:a:0", "-c:a", "aac", "-b:a", "192k"]
-        pad = []
+        # BT.709 conversion, tagged: untagged video is read as BT.601 or BT.709
+        # depending on the player and the size, which shifts the colours.
+        convert = ("scale=out_color_matrix=bt709:out_range=tv,setparams=range=tv:"
+                   "colorspace=bt709:color_primaries=bt709:color_trc=bt709")
         if self.width % 2 or self.height % 2:
-            pad = ["-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2"]
-        return [*video_in, *audio_in, *maps, *pad,
-                "-c:v", "libx264", "-preset", self.preset, "-crf", self.crf,
+            convert = "pad=ceil(iw/2)*2:ceil(ih/2)*2," + convert
+        return [*video_in, *audio_in, *maps, "-vf", convert, "-c:v", "libx264", "-preset", self.preset, "-crf", self.crf,
                 "-pix_fmt", "yuv420p", "-movflags", "+faststart",
                 "-loglevel", "error", "-f", "mp4", "-y", str(self._tmp)]
 
@@ -123,18 +125,22 @@ class VideoWriter:
             raise OutputError(f"cannot write {self.path}: {exc.strerror}") from None
         os.close(fd)
         self._tmp = Path(tmp)
-        audio = self.audio
-        if isinstance(audio, tuple):  # an array: ffmpeg reads it from a scratch WAV
-            from scipy.io import wavfile
+        try:
+            audio = self.audio
+            if isinstance(audio, tuple):  # an array: ffmpeg reads it from a scratch WAV
+                from scipy.io import wavfile
 
-            fd, wav = tempfile.mkstemp(prefix="fastviz-", suffix=".wav")
-            os.close(fd)
-            self._wav = Path(wav)
-            wavfile.write(self._wav, audio[1], audio[0].T)
-            audio = self._wav
-        args = self._arguments(audio)
-        self.command = [_ffmpeg.ffmpeg_exe(), *args]
-        self._proc, self._log = _ffmpeg.start(args, stdin=subprocess.PIPE)
+                fd, wav = tempfile.mkstemp(prefix="fastviz-", suffix=".wav")
+                os.close(fd)
+                self._wav = Path(wav)
+                wavfile.write(self._wav, audio[1], audio[0].T)
+                audio = self._wav
+            args = self._arguments(audio)
+            self.command = [_ffmpeg.ffmpeg_exe(), *args]
+            self._proc, self._log = _ffmpeg.start(args, stdin=subprocess.PIPE)
+        except BaseException:
+            self.abort()
+            raise
         return self
 
     def write(self, frames):

@@ -58,6 +58,23 @@ def test_video_writer_with_audio_array(tmp_path):
     assert decoded[3, :, :28].min() > 240 and decoded[3, :, 36:].max() < 15
 
 
+def test_colours_survive_encoding_and_are_tagged(tmp_path):
+    import imageio_ffmpeg
+
+    colours = np.array([[255, 0, 0], [0, 128, 0], [0, 0, 255], [241, 241, 240],
+                        [230, 97, 86], [25, 115, 0], [128, 128, 128], [20, 20, 20]], np.uint8)
+    frame = np.repeat(np.repeat(colours[None, :, None], 64, axis=0), 32, axis=2)
+    frame = np.ascontiguousarray(frame.reshape(64, 256, 3))
+    with fastviz.VideoWriter(tmp_path / "c.mp4", (256, 64), 30, crf=10) as video:
+        video.write(np.repeat(frame[None], 6, axis=0))
+    decoded = decode_frames(tmp_path / "c.mp4", (256, 64))[3].astype(int)
+    for i, colour in enumerate(colours):  # block centres, away from chroma edges
+        assert np.abs(decoded[20:44, 32 * i + 8:32 * i + 24] - colour).max() <= 3
+    info = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i",
+                           str(tmp_path / "c.mp4")], capture_output=True, text=True).stderr
+    assert "yuv420p(tv, bt709, progressive)" in info  # matrix, primaries, transfer
+
+
 def make_ecog_raw(n=9, seconds=3.0, sfreq=250.0):
     names = [f"E{i}" for i in range(n)]
     info = mne.create_info(names, sfreq, "ecog")
