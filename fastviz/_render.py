@@ -62,6 +62,8 @@ class Options:
                              "pixels (electrodes=...)")
         if self.size is not None and (len(self.size) != 2 or min(self.size) <= 0):
             raise ValueError(f"size must be (width, height) > 0, got {self.size}")
+        if self.jobs is not None and int(self.jobs) == 0:
+            raise ValueError("jobs must be a number of threads, or -1 for every core")
         if not 0 <= int(self.crf) <= 51:
             raise ValueError(f"crf must be in 0..51, got {self.crf}")
         if self.start is not None and self.start < 0:

@@ -108,7 +108,8 @@ def test_bad_background_and_half_a_scene(tmp_path, wav, capsys):
 def test_bad_options(tmp_path, wav, capsys):
     for extra, message in [(["--channel", "3"], "channel 3 does not exist"),
                            (["--fps", "0"], "frame rate"),
-                           (["--crf", "99"], "crf")]:
+                           (["--crf", "99"], "crf"),
+                           (["--jobs", "0"], "jobs must be")]:
         code, err = run_cli(capsys, "render", wav, "-o", tmp_path / "o.mp4", "-q", *extra)
         assert code == 1 and message in err, err
     with pytest.raises(SystemExit):
