@@ -24,7 +24,7 @@ import mne
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ._audio import AudioStream
+from ._audio import AudioStream, as_channels_first
 from ._errors import InputError
 
 ANALYSIS_RATE = 22050
@@ -72,8 +72,8 @@ def audio_envelopes(audio, rate=None, *, channel=None, start=None, duration=None
     Parameters
     ----------
     audio : str, Path or array_like
-        An audio file (anything ffmpeg decodes), or samples of shape (n_samples,) or
-        (n_channels, n_samples).
+        An audio file (anything ffmpeg decodes), or samples of shape (n,),
+        (n_channels, n) or (n, n_channels); integers are read as full scale.
     rate : float, optional
         Sample rate in Hz; required when ``audio`` is an array.
     channel : int, optional
@@ -109,12 +109,11 @@ def audio_envelopes(audio, rate=None, *, channel=None, start=None, duration=None
                                    block_seconds)
         rate = stream.rate
     else:
-        samples = np.asarray(audio, dtype=np.float32)
-        if samples.ndim == 2:
-            samples = samples[channel] if channel is not None else samples.mean(axis=0)
-        if samples.ndim != 1 or not samples.size or not np.isfinite(samples).all():
-            raise InputError("audio must be a non-empty finite array of shape "
-                             "(n_samples,) or (n_channels, n_samples)")
+        samples = as_channels_first(audio)
+        if channel is not None and not 0 <= channel < len(samples):
+            raise InputError(f"the audio has {len(samples)} channel(s); channel {channel} "
+                             "does not exist (channels count from 0)")
+        samples = samples[channel] if channel is not None else samples.mean(axis=0)
         if not rate or rate <= 0:
             raise InputError("rate (Hz) is required with an audio array")
         values, n = _envelopes([samples], rate, freqs, n_cycles, block_seconds)

@@ -48,7 +48,7 @@ class AudioStream:
         args += ["-i", str(self.path), "-map", "0:a:0", "-map_metadata", "-1",
                  "-flags", "+bitexact", "-fflags", "+bitexact",
                  "-c:a", "pcm_f32le", "-f", "wav", "-loglevel", "error", "-"]
-        self._proc, self._log = _ffmpeg.start(args, stdout=subprocess.PIPE)
+        self._proc, self._log, _ = _ffmpeg.start(args, stdout=subprocess.PIPE)
         try:
             self.channels, self.rate = self._read_header()
             if channel is not None and not 0 <= channel < self.channels:
@@ -99,6 +99,8 @@ class AudioStream:
                     block = block[:, 0].copy()
                 else:
                     block = block.mean(axis=1, dtype=np.float32)
+                if not np.isfinite(block).all():
+                    raise InputError(f"{self.path} has NaN or infinite samples")
                 total += len(block)
                 yield block
             if len(data) < n_frames * frame_bytes:
@@ -116,6 +118,31 @@ class AudioStream:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def as_channels_first(samples):
+    """Audio samples as float32 (n_channels, n) in -1..1, checked.
+
+    Accepts (n,), (n_channels, n) or (n, n_channels), the layout scipy and soundfile
+    return (the longer axis is taken as time); integers are scaled from full scale.
+
+    Examples
+    --------
+    >>> as_channels_first(np.array([[0, 16384], [-32768, 0], [0, 0]], np.int16)).shape
+    (2, 3)
+    """
+    samples = np.asarray(samples)
+    if np.issubdtype(samples.dtype, np.integer):
+        samples = samples / float(np.iinfo(samples.dtype).max)
+    samples = np.atleast_2d(np.asarray(samples, np.float32))
+    if samples.ndim != 2 or not samples.size:
+        raise InputError(f"audio samples must be (n,), (n_channels, n) or (n, n_channels), "
+                         f"got shape {samples.shape}")
+    if samples.shape[0] > samples.shape[1]:
+        samples = samples.T
+    if not np.isfinite(samples).all():
+        raise InputError("audio samples contain NaN or infinity")
+    return np.ascontiguousarray(samples)
 
 
 def load_audio(path, channel=None, start=None, duration=None):

@@ -5,6 +5,7 @@ only after ffmpeg exits cleanly, so a failure or Ctrl-C never leaves a half-writ
 where the output should be.
 """
 import os
+import shlex
 import subprocess
 import tempfile
 from fractions import Fraction
@@ -13,7 +14,12 @@ from pathlib import Path
 import numpy as np
 
 from . import _ffmpeg
+from ._audio import AudioStream, as_channels_first
 from ._errors import EncodeError, InputError, OutputError
+
+_UMASK = os.umask(0o022)  # read once, at import: os.umask can only be read by setting it
+os.umask(_UMASK)
+MAX_AAC_CHANNELS = 8
 
 
 def as_fraction(fps):
@@ -34,6 +40,9 @@ def check_output(path, overwrite=False):
         raise OutputError(f"output {path} is a directory")
     if path.exists() and not overwrite:
         raise OutputError(f"output {path} exists; pass overwrite=True (-y) to replace it")
+    folder = path.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write {path}: folder {folder} is missing or not writable")
     return path
 
 
@@ -53,8 +62,9 @@ class VideoWriter:
     fps : int, float, str or Fraction
         Frame rate, passed to ffmpeg exactly (``"30000/1001"`` is kept as is).
     audio : str, Path or (samples, rate), optional
-        Audio file to mux in, or samples of shape (n,) or (n_channels, n) with their
-        rate in Hz; encoded to AAC.
+        Audio file to mux in, or samples with their rate in Hz: shape (n,),
+        (n_channels, n) or (n, n_channels), floats in -1..1 or integers (full scale).
+        Encoded to AAC; more than 8 channels are averaged into both stereo channels.
     audio_start, audio_duration : float, optional
         Seconds of the audio file to skip, and to keep.
     preset, crf : str, int
@@ -78,15 +88,16 @@ class VideoWriter:
         if self.width <= 0 or self.height <= 0:
             raise ValueError(f"frame size must be positive, got {size}")
         self.fps = as_fraction(fps)
+        self.audio_channels = None
         if isinstance(audio, tuple):
             samples, rate = audio
-            samples = np.asarray(samples, np.float32)
-            if samples.ndim not in (1, 2) or not samples.size or not rate or rate <= 0:
-                raise InputError("audio must be a file or (samples, rate), samples of "
-                                 "shape (n,) or (n_channels, n)")
-            audio = (samples, int(rate))
-        elif audio is not None and not Path(audio).is_file():
-            raise InputError(f"audio file not found: {audio}")
+            if not rate or rate <= 0:
+                raise InputError(f"audio rate must be positive, got {rate}")
+            samples = as_channels_first(samples)
+            audio, self.audio_channels = (samples, int(rate)), len(samples)
+        elif audio is not None:
+            with AudioStream(audio) as stream:  # fails now, not after the render
+                self.audio_channels = stream.channels
         self.audio, self.audio_start, self.audio_duration = audio, audio_start, audio_duration
         self.preset, self.crf = str(preset), str(crf)
         self.frames_written = 0
@@ -106,6 +117,10 @@ class VideoWriter:
                 audio_in += ["-t", f"{float(self.audio_duration):.6f}"]
             audio_in += ["-i", str(audio)]
             maps += ["-map", "1:a:0", "-c:a", "aac", "-b:a", "192k"]
+            if self.audio_channels > MAX_AAC_CHANNELS:  # AAC stops at 7.1: average them
+                n = self.audio_channels
+                mean = "+".join(f"{1 / n:.6f}*c{i}" for i in range(n))
+                maps += ["-af", f"pan=stereo|c0={mean}|c1={mean}"]
         # BT.709 conversion, tagged: untagged video is read as BT.601 or BT.709
         # depending on the player and the size, which shifts the colours.
         convert = ("scale=out_color_matrix=bt709:out_range=tv,setparams=range=tv:"
@@ -120,7 +135,7 @@ class VideoWriter:
         """Create the temporary file and start ffmpeg."""
         try:
             fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part",
-                                       dir=self.path.parent or ".")
+                                       dir=self.path.parent)
         except OSError as exc:
             raise OutputError(f"cannot write {self.path}: {exc.strerror}") from None
         os.close(fd)
@@ -133,11 +148,11 @@ class VideoWriter:
                 fd, wav = tempfile.mkstemp(prefix="fastviz-", suffix=".wav")
                 os.close(fd)
                 self._wav = Path(wav)
-                wavfile.write(self._wav, audio[1], audio[0].T)
+                wavfile.write(self._wav, audio[1], audio[0].T.copy())
                 audio = self._wav
-            args = self._arguments(audio)
-            self.command = [_ffmpeg.ffmpeg_exe(), *args]
-            self._proc, self._log = _ffmpeg.start(args, stdin=subprocess.PIPE)
+            self._proc, self._log, command = _ffmpeg.start(self._arguments(audio),
+                                                           stdin=subprocess.PIPE)
+            self.command = shlex.join(command)
         except BaseException:
             self.abort()
             raise
@@ -160,7 +175,7 @@ class VideoWriter:
 
     def _error(self, what):
         return EncodeError(f"{what} (exit code {self._proc.returncode}) while writing "
-                           f"{self.path}\ncommand: {' '.join(self.command)}\n"
+                           f"{self.path}\ncommand: {self.command}\n"
                            f"ffmpeg said:\n{self._log.tail()}")
 
     def close(self):
@@ -174,9 +189,7 @@ class VideoWriter:
                 pass
             if self._proc.wait() != 0:
                 raise self._error("ffmpeg failed")
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(self._tmp, 0o666 & ~umask)  # mkstemp made it private
+            os.chmod(self._tmp, 0o666 & ~_UMASK)  # mkstemp made it private
             os.replace(self._tmp, self.path)
         except BaseException:
             self.abort()

@@ -6,6 +6,8 @@ import threading
 
 import imageio_ffmpeg
 
+from ._errors import FastvizError
+
 
 def ffmpeg_exe():
     """Path of the ffmpeg binary that imageio-ffmpeg ships (or ``IMAGEIO_FFMPEG_EXE``)."""
@@ -35,13 +37,19 @@ class LogCatcher(threading.Thread):
 
 
 def start(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL):
-    """Start ffmpeg with an argument list (never a shell); return ``(process, log)``."""
-    cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-nostats", *args]
+    """Start ffmpeg with an argument list (never a shell); return ``(process, log, cmd)``."""
+    try:
+        cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-nostats", *args]
+    except RuntimeError as exc:  # imageio-ffmpeg found no binary
+        raise FastvizError(f"cannot find ffmpeg: {exc}") from None
     # Its own session: a terminal's Ctrl-C reaches only Python, which then kills ffmpeg
     # and removes the partial file, instead of ffmpeg finishing it on its own.
-    proc = subprocess.Popen(cmd, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE,
-                            start_new_session=os.name == "posix")
-    return proc, LogCatcher(proc.stderr)
+    try:
+        proc = subprocess.Popen(cmd, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE,
+                                start_new_session=os.name == "posix")
+    except OSError as exc:
+        raise FastvizError(f"cannot run ffmpeg {cmd[0]}: {exc.strerror}") from None
+    return proc, LogCatcher(proc.stderr), cmd
 
 
 def kill(proc):

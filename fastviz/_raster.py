@@ -39,6 +39,10 @@ def load_background(background, size=None):
         try:
             with Image.open(path) as im:
                 im.load()
+                if im.mode in ("I", "I;16", "I;16B", "I;16L", "F"):  # 16-bit or float grey
+                    grey = np.asarray(im, float)
+                    top = 1.0 if im.mode == "F" else 65535.0
+                    im = Image.fromarray(np.clip(grey / top * 255 + 0.5, 0, 255).astype(np.uint8))
                 image = im.convert("RGBA")
         except (UnidentifiedImageError, OSError, ValueError) as exc:
             raise InputError(f"cannot read background picture {path}: {exc}") from None
@@ -82,7 +86,8 @@ def load_electrodes(path):
     if not path.is_file():
         raise InputError(f"electrode table not found: {path}")
     try:
-        table = pd.read_csv(path)
+        table = pd.read_csv(path, skipinitialspace=True)
+        table.columns = table.columns.str.strip()
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read electrode table {path}: {exc}") from None
     missing = {"x_2d", "y_2d"} - set(table.columns)
@@ -217,8 +222,9 @@ class FrameRenderer:
     A value of 1 draws the largest dot: ``dot_size`` points across (the post's
     ``(clip(a, .01) * 100) ** 2`` points squared) in a figure 10 inches wide at the
     output width, so ``dot_size * width / 1440`` pixels in radius; values are clipped to
-    ``[min_value, 1]`` for size and ``[0, 1]`` for colour; NaN hides a dot. Calls do not
-    share state, so several threads may render at once and get identical frames.
+    ``[min_value, 1]`` for size and ``[0, 1]`` for colour; NaN hides a dot. Drawing
+    never changes the renderer's arrays, so several threads may render at once and get
+    identical frames.
 
     Parameters
     ----------
@@ -253,6 +259,10 @@ class FrameRenderer:
         ys = np.asarray(ys, float).ravel()
         if xs.shape != ys.shape or not xs.size:
             raise InputError(f"need as many x as y positions, got {xs.size} and {ys.size}")
+        if not (np.isfinite(xs).all() and np.isfinite(ys).all()):
+            raise InputError("electrode positions must be finite numbers")
+        if not (dot_size >= 0 and 0 <= alpha <= 1):
+            raise ValueError(f"need dot_size >= 0 and 0 <= alpha <= 1, got {dot_size}, {alpha}")
         sx = self.width / picture.shape[1]
         sy = self.height / picture.shape[0]
         self.xs = (xs + 0.5) * sx - 0.5

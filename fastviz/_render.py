@@ -85,8 +85,11 @@ def make_renderer(options, names=None):
     if isinstance(electrodes, (str, Path)):
         xs, ys = load_electrodes(electrodes)
     elif isinstance(electrodes, dict):
-        missing = [n for n in names or [] if n not in electrodes]
-        if names is None or missing:
+        if names is None:
+            raise InputError("electrodes as a dict need channel names: use "
+                             "render_signal with an MNE object")
+        missing = [n for n in names if n not in electrodes]
+        if missing:
             raise InputError(f"no position for channel(s) {missing[:5]} in electrodes")
         xs, ys = np.array([electrodes[n] for n in names], float).T
     else:
@@ -113,7 +116,8 @@ def iter_frames(renderer, amplitudes, rate, n_frames, fps, jobs=None, rows=None)
     from joblib import Parallel, delayed, effective_n_jobs
 
     fps = as_fraction(fps)
-    n_jobs = effective_n_jobs(-1 if jobs is None else jobs)
+    n_jobs = min(effective_n_jobs(-1 if jobs is None else jobs),
+                 -(-n_frames // CHUNK_FRAMES))  # no idle buffers for short videos
     shape = (CHUNK_FRAMES, renderer.height, renderer.width, 3)
     buffers = [np.empty(shape, np.uint8) for _ in range(n_jobs)]
 
@@ -195,6 +199,7 @@ def demo(output="jinglebells.mp4", **options):
     """
     from scipy.io import wavfile
 
+    Options(**options)  # refuse bad options before synthesising the song
     samples, rate = jingle_bells()
     with tempfile.TemporaryDirectory(prefix="fastviz-") as tmp:
         wav = Path(tmp) / "jinglebells.wav"
@@ -297,6 +302,8 @@ def render_signal(data, output, rate=None, *, audio=None, scaling="minmax",
         amplitudes = scale_minmax(values)
     else:
         vmin, vmax = scaling
+        if not vmax > vmin:
+            raise ValueError(f"scaling needs vmin < vmax, got {scaling}")
         amplitudes = np.clip((values - vmin) / (vmax - vmin), 0, 1)
     return write_video(renderer, amplitudes, rate, values.shape[1] / rate, output, opts,
                        audio=audio)

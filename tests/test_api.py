@@ -172,3 +172,34 @@ def test_web_service_example():
     assert replies[-1] == "200 OK" and video[4:8] == b"ftyp"
     assert b"80 positions" in call({"values": [[0.5] * 12], "rate": 6})
     assert replies[-1] == "400 Bad Request"
+
+
+def test_audio_arrays_in_any_layout_and_dtype(tmp_path):
+    t = np.arange(44100) / 44100
+    sine = np.sin(2 * np.pi * 1000 * t)
+    as_float = fastviz.audio_envelopes(np.stack([sine, sine]) * 0.5, 44100)
+    for other in ((sine * 16383).astype(np.int16), np.stack([sine, sine], axis=1) * 0.5):
+        env = fastviz.audio_envelopes(other, 44100)
+        assert env.duration == 1.0
+        np.testing.assert_allclose(env.values, as_float.values, rtol=1e-3,
+                                   atol=1e-4 * as_float.values.max())
+    frames = np.zeros((3, 16, 16, 3), np.uint8)
+    twelve = (np.tile(sine, (12, 1)) * 8000).astype(np.int16).T  # (n, 12 channels)
+    with fastviz.VideoWriter(tmp_path / "a.mp4", (16, 16), 3, audio=(twelve, 44100)) as v:
+        v.write(frames)
+    samples, rate = fastviz.load_audio(tmp_path / "a.mp4")
+    level = np.abs(samples).max()
+    assert 0.15 < level < 0.4  # 8000 / 32767 full scale, not clipped to a square wave
+
+
+def test_unusual_pictures_and_tables(tmp_path):
+    from PIL import Image
+
+    grey16 = (np.linspace(0, 65535, 40 * 60).reshape(40, 60)).astype(np.uint16)
+    Image.fromarray(grey16).save(tmp_path / "g16.png")
+    picture = fastviz.load_background(tmp_path / "g16.png")
+    assert picture[0, 0, 0] == 0 and picture[-1, -1, 0] == 255
+    assert 120 < picture.mean() < 135
+    (tmp_path / "e.csv").write_text("\ufeffname, x_2d, y_2d\nA, 1.5, 2\nB, 3, 4.25\n")
+    xs, ys = fastviz.load_electrodes(tmp_path / "e.csv")
+    assert xs.tolist() == [1.5, 3.0] and ys.tolist() == [2.0, 4.25]

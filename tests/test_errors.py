@@ -176,3 +176,18 @@ def test_api_raises_instead_of_exiting(tmp_path):
     (tmp_path / "o.mp4").write_bytes(b"x")
     with pytest.raises(OutputError):
         fastviz.render(tmp_path / "nope.wav", tmp_path / "o.mp4")
+
+
+def test_nan_samples_in_a_file(tmp_path, capsys):
+    bad = write_wav(tmp_path / "nan.wav", np.full(4410, np.nan, np.float32), 44100)
+    code, err = run_cli(capsys, "render", bad, "-o", tmp_path / "o.mp4", "-q")
+    assert code == 1 and "NaN" in err and "nan.wav" in err
+
+
+def test_missing_ffmpeg_is_an_error_not_a_traceback(tmp_path, wav):
+    env = {**os.environ, "IMAGEIO_FFMPEG_EXE": str(tmp_path / "no-ffmpeg")}
+    done = subprocess.run([sys.executable, "-m", "fastviz", "render", str(wav), "-o",
+                           str(tmp_path / "o.mp4"), "-q"], env=env, capture_output=True,
+                          text=True)
+    assert done.returncode == 1 and done.stderr.startswith("error: ")
+    assert "Traceback" not in done.stderr
