@@ -24,7 +24,7 @@ import mne
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ._audio import AudioStream, as_channels_first
+from ._audio import AudioStream, as_channels_first, check_channel
 from ._errors import InputError
 
 ANALYSIS_RATE = 22050
@@ -110,9 +110,7 @@ def audio_envelopes(audio, rate=None, *, channel=None, start=None, duration=None
         rate = stream.rate
     else:
         samples = as_channels_first(audio)
-        if channel is not None and not 0 <= channel < len(samples):
-            raise InputError(f"the audio has {len(samples)} channel(s); channel {channel} "
-                             "does not exist (channels count from 0)")
+        check_channel(channel, len(samples), "the audio")
         samples = samples[channel] if channel is not None else samples.mean(axis=0)
         if not rate or rate <= 0:
             raise InputError("rate (Hz) is required with an audio array")

@@ -51,10 +51,7 @@ class AudioStream:
         self._proc, self._log, _ = _ffmpeg.start(args, stdout=subprocess.PIPE)
         try:
             self.channels, self.rate = self._read_header()
-            if channel is not None and not 0 <= channel < self.channels:
-                raise InputError(
-                    f"{self.path} has {self.channels} channel(s); "
-                    f"channel {channel} does not exist (channels count from 0)")
+            check_channel(channel, self.channels, self.path)
         except BaseException:
             self.close()
             raise
@@ -118,6 +115,13 @@ class AudioStream:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def check_channel(channel, n_channels, source):
+    """Refuse a channel index that ``source`` (a file, or "the audio") does not have."""
+    if channel is not None and not 0 <= channel < n_channels:
+        raise InputError(f"{source} has {n_channels} channel(s); channel {channel} "
+                         "does not exist (channels count from 0)")
 
 
 def as_channels_first(samples):

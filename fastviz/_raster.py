@@ -40,23 +40,32 @@ def load_background(background, size=None):
             with Image.open(path) as im:
                 im.load()
                 if im.mode in ("I", "I;16", "I;16B", "I;16L", "F"):  # 16-bit or float grey
-                    grey = np.asarray(im, float)
                     top = 1.0 if im.mode == "F" else 65535.0
-                    im = Image.fromarray(np.clip(grey / top * 255 + 0.5, 0, 255).astype(np.uint8))
-                image = im.convert("RGBA")
+                    background = np.repeat(np.asarray(im, float)[..., None] / top, 3, axis=2)
+                else:
+                    image = im.convert("RGBA")
         except (UnidentifiedImageError, OSError, ValueError) as exc:
             raise InputError(f"cannot read background picture {path}: {exc}") from None
-    else:
+    if not isinstance(background, (str, Path)):
         array = np.asarray(background)
         if array.ndim != 3 or array.shape[2] not in (3, 4) or not array.size:
             raise InputError(f"background array must be (H, W, 3|4), got {array.shape}")
         if array.dtype != np.uint8:
             array = np.clip(np.nan_to_num(array.astype(float)) * 255 + 0.5, 0, 255).astype(np.uint8)
         image = Image.fromarray(np.ascontiguousarray(array)).convert("RGBA")
-    if size is not None and tuple(size) != image.size:
-        image = image.resize(tuple(int(s) for s in size), Image.Resampling.LANCZOS)
     white = Image.new("RGBA", image.size, (255, 255, 255, 255))
-    return np.asarray(Image.alpha_composite(white, image).convert("RGB")).copy()
+    return _resized(np.asarray(Image.alpha_composite(white, image).convert("RGB")), size)
+
+
+def _resized(picture, size):
+    """An (H, W, 3) uint8 picture resized to (width, height) with Lanczos, or a copy."""
+    from PIL import Image
+
+    if size is None or tuple(size) == picture.shape[1::-1]:
+        return picture.copy()
+    image = Image.fromarray(picture).resize(tuple(int(s) for s in size),
+                                            Image.Resampling.LANCZOS)
+    return np.asarray(image).copy()
 
 
 def load_electrodes(path):
@@ -253,7 +262,7 @@ class FrameRenderer:
     def __init__(self, background, xs, ys, *, size=None, cmap=None, dot_size=100.0,
                  min_value=0.01, alpha=1.0):
         picture = load_background(background)
-        self.background = load_background(picture, size) if size is not None else picture
+        self.background = _resized(picture, size)
         self.height, self.width = self.background.shape[:2]
         xs = np.asarray(xs, float).ravel()
         ys = np.asarray(ys, float).ravel()

@@ -2,7 +2,7 @@
 import math
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -92,9 +92,10 @@ def make_renderer(options, names=None):
         if missing:
             raise InputError(f"no position for channel(s) {missing[:5]} in electrodes")
         xs, ys = np.array([electrodes[n] for n in names], float).T
-    else:
-        xy = np.asarray(electrodes, float)
-        xs, ys = xy.T if xy.ndim == 2 and xy.shape[1] == 2 else xy
+    elif isinstance(electrodes, tuple) and len(electrodes) == 2:  # (xs, ys)
+        xs, ys = electrodes
+    else:  # (n, 2); a (2, 2) array would be ambiguous, so only the tuple is (xs, ys)
+        xs, ys = np.asarray(electrodes, float).reshape(-1, 2).T
     return FrameRenderer(background, xs, ys, size=options.size, cmap=options.cmap,
                          dot_size=options.dot_size, alpha=options.alpha)
 
@@ -287,10 +288,8 @@ def render_signal(data, output, rate=None, *, audio=None, scaling="minmax",
     values, rate, names, locs = _signal(data, rate)
     if opts.background is None and opts.electrodes is None and locs is not None:
         background, xs, ys = _projected_scene(locs, opts.size)
-        renderer = FrameRenderer(background, xs, ys, cmap=opts.cmap,
-                                 dot_size=opts.dot_size, alpha=opts.alpha)
-    else:
-        renderer = make_renderer(opts, names)
+        opts = replace(opts, background=background, electrodes=(xs, ys))
+    renderer = make_renderer(opts, names)
     if renderer.n_electrodes != len(values):
         raise InputError(f"the signal has {len(values)} electrodes but the scene has "
                          f"{renderer.n_electrodes} positions")
