@@ -59,7 +59,8 @@ class Render:
 
 class RenderFrames:
     """``iter_frames`` alone for the 150 frames of ``Render``: the raster stage with
-    its joblib threads, no analysis and no encoder; ``Render`` minus this is the rest."""
+    its joblib threads, NV12 as ``render`` draws them, no analysis and no encoder;
+    ``Render`` minus this is the rest."""
 
     params = [SIZES]
     param_names = ["size"]
@@ -76,7 +77,8 @@ class RenderFrames:
         self._consume()  # warm-up: kernel and joblib's threads
 
     def _consume(self):
-        for _ in iter_frames(self.renderer, self.amplitudes, self.rate, self.n_frames, 30):
+        for _ in iter_frames(self.renderer, self.amplitudes, self.rate, self.n_frames, 30,
+                             nv12=True):
             pass
 
     def time_iter_frames(self, size):

@@ -1,4 +1,4 @@
-"""Raster stage: per-electrode values -> RGB frames (numba anti-aliased discs)."""
+"""Raster stage: per-electrode values -> RGB or NV12 frames (numba anti-aliased discs)."""
 import numpy as np
 
 from fastviz import FrameRenderer
@@ -25,7 +25,8 @@ class Frames:
         self.renderer = FrameRenderer(background((width, height)), xs, ys)
         self.values = rng.uniform(0, 1, (N_FRAMES, n_electrodes))
         self.out = np.empty((N_FRAMES, height, width, 3), np.uint8)
-        self.renderer.frames(self.values[:1])  # warm-up: compile (or load) the kernel
+        self.out_nv12 = self.renderer.frames_nv12(self.values)
+        self.renderer.frames(self.values[:1])  # warm-up: compile (or load) the kernels
 
     def time_frames(self, size, n_electrodes):
         """As the pipeline calls it: a new array per block."""
@@ -34,6 +35,10 @@ class Frames:
     def time_frames_out(self, size, n_electrodes):
         """Into a preallocated block: no page faults on fresh memory."""
         self.renderer.frames(self.values, out=self.out)
+
+    def time_frames_nv12(self, size, n_electrodes):
+        """NV12, as the video pipeline draws them (luma, then chroma at half size)."""
+        self.renderer.frames_nv12(self.values, out=self.out_nv12)
 
     def peakmem_frames(self, size, n_electrodes):
         self.renderer.frames(self.values)

@@ -119,15 +119,16 @@ def child_post(tmp, out, preset):
 
 
 def child_floor(tmp, out, preset):
-    """fastviz's VideoWriter (its ffmpeg command) fed a cycle of pre-rendered frames."""
+    """fastviz's VideoWriter (its ffmpeg command, NV12 in) fed a cycle of frames drawn
+    before it starts."""
     import fastviz
 
     xs, ys = fastviz.load_electrodes(tmp / "electrodes.csv")
     amps, rate, _ = amplitudes(tmp / "song.wav", ys, duration=CYCLE / FPS)
     renderer = fastviz.FrameRenderer(tmp / "brain.png", xs, ys)
-    frames = renderer.frames(fastviz.values_at(amps, rate, np.arange(CYCLE) / FPS))
+    frames = renderer.frames_nv12(fastviz.values_at(amps, rate, np.arange(CYCLE) / FPS))
     with fastviz.VideoWriter(out, (SIZE, SIZE), FPS, audio=tmp / "song.wav",
-                             preset=preset, overwrite=True) as video:
+                             preset=preset, pixel_format="nv12", overwrite=True) as video:
         for i in range(math.ceil(args.seconds * FPS)):
             video.write(frames[i % CYCLE])
     return {}
@@ -215,6 +216,8 @@ def main():
     ratio("post / fastviz medium (speed-up, same preset)", post, "fastviz, medium")
     ratio("showcqt / fastviz default (same encoder settings)",
           "ffmpeg showcqt, veryfast", fv)
+    ratio("showcqt / encoder floor veryfast (the floor's own bound)",
+          "ffmpeg showcqt, veryfast", "encoder floor, veryfast")
     if post in rows:
         print(f"analysis in the post run ({args.seconds:g} s audio, first call in the "
               f"process): {rows[post]['analysis_s']:.2f} s")

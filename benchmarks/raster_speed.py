@@ -66,7 +66,7 @@ def main():
     print(f"{os.cpu_count()} cores; {size} x {size}; {args.frames} frames a repeat; "
           f"median of {args.repeats} interleaved repeats; ms per frame")
     print(f"{'electrodes':>10} {'copy floor':>10} {'fastviz 1t':>10} {'fastviz 2t':>10} "
-          f"{'matplotlib':>10} {'mpl/1t':>7} {'1t/2t':>6} {'1t-copy':>8}")
+          f"{'nv12 1t':>8} {'matplotlib':>10} {'mpl/1t':>7} {'1t/2t':>6} {'1t-copy':>8}")
     parallel = Parallel(n_jobs=2, backend="threading")
     parallel.__enter__()  # one pool for all calls, as iter_frames holds one per render
     for n in args.electrodes:
@@ -78,6 +78,7 @@ def main():
         draw = matplotlib_drawer(background, xs, ys, lut)
         out = np.empty((args.frames, size, size, 3), np.uint8)
         renderer.frames(values[:2], out[:2])  # compile / warm up
+        nv12 = renderer.frames_nv12(values)
         nothing = np.full((args.frames, n), np.nan)
         chunk = 8
 
@@ -92,19 +93,23 @@ def main():
             _render_frames(out, renderer.background, renderer.xs, renderer.ys, nothing,
                            nothing, renderer.lut)
 
+        def one_thread_nv12():  # what the video pipeline draws
+            renderer.frames_nv12(values, nv12)
+
         def with_matplotlib():
             for v in values[:16]:
                 draw(v)
 
-        results = {name: [] for name in ("copy", "1t", "2t", "mpl")}
+        results = {name: [] for name in ("copy", "1t", "2t", "nv12", "mpl")}
         for _ in range(args.repeats):  # interleaved, so noise hits all alike
             results["copy"].append(median_ms(copy_floor, args.frames, 1))
             results["1t"].append(median_ms(one_thread, args.frames, 1))
             results["2t"].append(median_ms(two_threads, args.frames, 1))
+            results["nv12"].append(median_ms(one_thread_nv12, args.frames, 1))
             results["mpl"].append(median_ms(with_matplotlib, 16, 1))
         m = {k: float(np.median(v)) for k, v in results.items()}
         print(f"{n:>10} {m['copy']:>10.3f} {m['1t']:>10.3f} {m['2t']:>10.3f} "
-              f"{m['mpl']:>10.2f} {m['mpl'] / m['1t']:>7.1f} {m['1t'] / m['2t']:>6.2f} "
+              f"{m['nv12']:>8.3f} {m['mpl']:>10.2f} {m['mpl'] / m['1t']:>7.1f} {m['1t'] / m['2t']:>6.2f} "
               f"{m['1t'] - m['copy']:>8.3f}")
     parallel.__exit__(None, None, None)
 

@@ -1,4 +1,4 @@
-"""One ffmpeg process: raw RGB frames on stdin, optional audio muxed in, H.264 + AAC MP4.
+"""One ffmpeg process: raw frames on stdin, optional audio muxed in, H.264 + AAC MP4.
 
 The file is written under a hidden temporary name beside the target and renamed onto it
 only after ffmpeg exits cleanly, so a failure or Ctrl-C never leaves a half-written video
@@ -47,7 +47,7 @@ def check_output(path, overwrite=False):
 
 
 class VideoWriter:
-    """Write RGB frames and an optional audio track to an H.264/AAC MP4 through ffmpeg.
+    """Write frames and an optional audio track to an H.264/AAC MP4 through ffmpeg.
 
     Use as a context manager: on a clean exit the video is finalised and moved into
     place; on any exception ffmpeg is killed and nothing is left at ``path``.
@@ -57,8 +57,8 @@ class VideoWriter:
     path : str or Path
         Output file (MP4).
     size : (int, int)
-        Frame (width, height). Odd sizes are padded by one black row or column, since
-        yuv420p needs even sizes; frames are never rescaled.
+        Frame (width, height). Odd RGB sizes are padded by one black row or column,
+        since 4:2:0 video needs even sizes; frames are never rescaled.
     fps : int, float, str or Fraction
         Frame rate, passed to ffmpeg exactly (``"30000/1001"`` is kept as is).
     audio : str, Path or (samples, rate), optional
@@ -69,6 +69,10 @@ class VideoWriter:
         Seconds of the audio file to skip, and to keep.
     preset, crf : str, int
         libx264 speed preset and quality (lower is better; 23 is x264's default).
+    pixel_format : ``"rgb24"`` or ``"nv12"``
+        What ``write`` takes: RGB frames, converted by ffmpeg to BT.709 Y'CbCr, or
+        NV12 frames already in it (``FrameRenderer.frames_nv12``, even sizes only),
+        which the encoder takes as they are.
     overwrite : bool
         Replace an existing ``path``.
 
@@ -82,11 +86,20 @@ class VideoWriter:
     """
 
     def __init__(self, path, size, fps, *, audio=None, audio_start=None,
-                 audio_duration=None, preset="veryfast", crf=20, overwrite=False):
+                 audio_duration=None, preset="veryfast", crf=20, pixel_format="rgb24",
+                 overwrite=False):
         self.path = check_output(path, overwrite)
         self.width, self.height = (int(s) for s in size)
         if self.width <= 0 or self.height <= 0:
             raise ValueError(f"frame size must be positive, got {size}")
+        if pixel_format == "rgb24":
+            self.frame_shape = (self.height, self.width, 3)
+        elif pixel_format == "nv12" and not (self.width % 2 or self.height % 2):
+            self.frame_shape = (self.height * 3 // 2, self.width)
+        else:
+            raise ValueError(f"pixel_format must be 'rgb24', or 'nv12' with an even size; "
+                             f"got {pixel_format!r} at {self.width}x{self.height}")
+        self.pixel_format = pixel_format
         self.fps = as_fraction(fps)
         self.audio_channels = None
         if isinstance(audio, tuple):
@@ -106,7 +119,7 @@ class VideoWriter:
         self._wav = None
 
     def _arguments(self, audio):
-        video_in = ["-f", "rawvideo", "-pix_fmt", "rgb24",
+        video_in = ["-f", "rawvideo", "-pix_fmt", self.pixel_format,
                     "-s", f"{self.width}x{self.height}",
                     "-framerate", f"{self.fps.numerator}/{self.fps.denominator}", "-i", "-"]
         audio_in, maps = [], ["-map", "0:v:0"]
@@ -121,15 +134,21 @@ class VideoWriter:
                 n = self.audio_channels
                 mean = "+".join(f"{1 / n:.6f}*c{i}" for i in range(n))
                 maps += ["-af", f"pan=stereo|c0={mean}|c1={mean}"]
-        # BT.709 conversion, tagged: untagged video is read as BT.601 or BT.709
-        # depending on the player and the size, which shifts the colours.
-        convert = ("scale=out_color_matrix=bt709:out_range=tv,setparams=range=tv:"
-                   "colorspace=bt709:color_primaries=bt709:color_trc=bt709")
-        if self.width % 2 or self.height % 2:
-            convert = "pad=ceil(iw/2)*2:ceil(ih/2)*2," + convert
-        return [*video_in, *audio_in, *maps, "-vf", convert, "-c:v", "libx264", "-preset", self.preset, "-crf", self.crf,
-                "-pix_fmt", "yuv420p", "-movflags", "+faststart",
-                "-loglevel", "error", "-f", "mp4", "-y", str(self._tmp)]
+        # BT.709, tagged: untagged video is read as BT.601 or BT.709 depending on the
+        # player and the size, which shifts the colours. NV12 is x264's own layout
+        # (4:2:0 like yuv420p, chroma interleaved), so it goes in unconverted.
+        video = "setparams=range=tv:colorspace=bt709:color_primaries=bt709:color_trc=bt709"
+        if self.pixel_format == "nv12":  # chroma is each 2 x 2 block's: centred
+            pix_fmt = ["-pix_fmt", "nv12", "-chroma_sample_location", "center"]
+        else:
+            video = "scale=out_color_matrix=bt709:out_range=tv," + video
+            if self.width % 2 or self.height % 2:
+                video = "pad=ceil(iw/2)*2:ceil(ih/2)*2," + video
+            pix_fmt = ["-pix_fmt", "yuv420p"]
+        return [*video_in, *audio_in, *maps, "-vf", video, "-c:v", "libx264",
+                "-preset", self.preset, "-crf", self.crf, *pix_fmt,
+                "-movflags", "+faststart", "-loglevel", "error", "-f", "mp4", "-y",
+                str(self._tmp)]
 
     def open(self):
         """Create the temporary file and start ffmpeg."""
@@ -159,13 +178,13 @@ class VideoWriter:
         return self
 
     def write(self, frames):
-        """Append one (H, W, 3) frame or a block (n, H, W, 3) of uint8 frames."""
+        """Append one uint8 frame, (H, W, 3) or NV12's (3H/2, W), or a block of them."""
         frames = np.asarray(frames)
-        if frames.ndim == 3:
+        if frames.ndim == len(self.frame_shape):
             frames = frames[None]
-        if frames.shape[1:] != (self.height, self.width, 3) or frames.dtype != np.uint8:
-            raise ValueError(f"frames must be uint8 of shape (n, {self.height}, "
-                             f"{self.width}, 3), got {frames.dtype} {frames.shape}")
+        if frames.shape[1:] != self.frame_shape or frames.dtype != np.uint8:
+            raise ValueError(f"frames must be uint8 of shape (n, *{self.frame_shape}), "
+                             f"got {frames.dtype} {frames.shape}")
         try:
             self._proc.stdin.write(memoryview(np.ascontiguousarray(frames)).cast("B"))
         except (BrokenPipeError, OSError, ValueError):

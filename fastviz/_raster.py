@@ -1,12 +1,30 @@
 """Scenes (background picture, electrode positions, colour map) and the frame renderer."""
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
 from ._errors import InputError
-from ._kernels import _render_frames
+from ._kernels import _render_frames, _render_frames_nv12
 
 LUT_SIZE = 256
+
+
+def _ycbcr_matrix(kr, kb):
+    """Rows Y, Cb, Cr: weights of R, G, B in 0..255, then the offset (limited range).
+
+    Examples
+    --------
+    >>> (_ycbcr_matrix(0.2126, 0.0722) @ [255, 255, 255, 1]).round(6)
+    array([235., 128., 128.])
+    """
+    y = np.array([kr, 1 - kr - kb, kb])
+    cb = (np.eye(3)[2] - y) / (2 * (1 - kb))
+    cr = (np.eye(3)[0] - y) / (2 * (1 - kr))
+    return np.column_stack([np.vstack([y * 219, cb * 224, cr * 224]) / 255, [16, 128, 128]])
+
+
+YCBCR = _ycbcr_matrix(0.2126, 0.0722)  # BT.709, which the videos are tagged with
 
 
 def load_background(background, size=None):
@@ -297,18 +315,74 @@ class FrameRenderer:
         -------
         ndarray of uint8, shape (n_frames, H, W, 3)
         """
-        values = np.asarray(values, np.float64)
+        values, radii, out = self._prepare(values, out, (self.height, self.width, 3))
+        _render_frames(out, self.background, self.xs, self.ys, radii, values, self.lut)
+        return out
+
+    @property
+    def nv12_size(self):
+        """(width, height) of ``frames_nv12``: the frame size rounded up to even."""
+        return self.width + self.width % 2, self.height + self.height % 2
+
+    def frames_nv12(self, values, out=None):
+        """Render a block of frames as NV12, the layout H.264 encoders work in.
+
+        BT.709, limited range: an (H, W) luma plane, then (H/2, W/2) interleaved Cb, Cr,
+        each covering 2 x 2 luma pixels (centred chroma). Half the bytes of RGB, and
+        the encoder needs no conversion. Drawn straight in Y'CbCr: luma matches
+        ``frames()`` converted to within rounding; chroma is blended at its own
+        resolution, which differs from converting ``frames()`` only where a dot's
+        edge crosses another edge or fine detail inside one 2 x 2 block. An odd size
+        gets a black column or row (``nv12_size``), which dots may reach into.
+
+        Parameters
+        ----------
+        values : array_like, shape (n_frames, n_electrodes)
+        out : ndarray of uint8, shape (n_frames, 3 * H // 2, W), optional
+
+        Returns
+        -------
+        ndarray of uint8, shape (n_frames, 3 * H // 2, W), H and W from ``nv12_size``
+
+        Examples
+        --------
+        >>> r = FrameRenderer(np.zeros((5, 7, 3), np.uint8), [2], [2])
+        >>> r.frames_nv12([[0.5]]).shape
+        (1, 9, 8)
+        """
+        width, height = self.nv12_size
+        values, radii, out = self._prepare(values, out, (height * 3 // 2, width))
+        background, lut_y, lut_uv = self._nv12_scene
+        _render_frames_nv12(out, background, self.xs, self.ys, radii, values, lut_y, lut_uv)
+        return out
+
+    @cached_property
+    def _nv12_scene(self):
+        """(background as NV12, luma table, chroma table), made on first use."""
+        width, height = self.nv12_size
+        picture = np.zeros((height, width, 3))
+        picture[:self.height, :self.width] = self.background
+        ycc = picture @ YCBCR[:, :3].T + YCBCR[:, 3]
+        chroma = ycc[..., 1:].reshape(height // 2, 2, width // 2, 2, 2).mean(axis=(1, 3))
+        planes = np.vstack([ycc[..., 0], chroma.reshape(height // 2, width)])
+        background = (planes + 0.5).astype(np.uint8)
+        colors = np.floor(self.lut[:, :3] + 0.5) @ YCBCR[:, :3].T + YCBCR[:, 3]
+        alpha = self.lut[:, 3:]
+        return (background, np.hstack([colors[:, :1], alpha]).astype(np.float32),
+                np.hstack([colors[:, 1:], alpha]).astype(np.float32))
+
+    def _prepare(self, values, out, frame_shape):
+        """Checked (values, radii in pixels, output buffer) for a block of frames."""
+        values = np.ascontiguousarray(values, np.float64)  # one kernel signature
         if values.ndim != 2 or values.shape[1] != self.n_electrodes:
             raise ValueError(f"values must be (n_frames, {self.n_electrodes}), "
                              f"got {values.shape}")
-        shape = (len(values), self.height, self.width, 3)
+        shape = (len(values), *frame_shape)
         if out is None:
             out = np.empty(shape, np.uint8)
         elif out.shape != shape or out.dtype != np.uint8 or not out.flags.c_contiguous:
             raise ValueError(f"out must be a C-contiguous uint8 array of shape {shape}")
-        radii = np.clip(values, self.min_value, 1.0) * self.radius_scale
-        _render_frames(out, self.background, self.xs, self.ys, radii, values, self.lut)
-        return out
+        return values, np.clip(values, self.min_value, 1.0) * self.radius_scale, out
 
     def frame_function(self, amplitudes, rate):
         """A ``t -> frame`` callable, e.g. for moviepy's ``VideoClip(frame_function=...)``.

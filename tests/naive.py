@@ -36,3 +36,21 @@ def composite(background, discs):
         a = disc_coverage(h, w, cx, cy, r, samples=200)[..., None] * alpha
         out = out + (np.asarray(rgb, float) - out) * a
     return out
+
+
+# BT.709, limited range, from the standard: Y' = .2126 R + .7152 G + .0722 B on 16..235,
+# Cb = (B - Y') / 1.8556 and Cr = (R - Y') / 1.5748 on 16..240 around 128
+BT709 = np.column_stack([
+    np.array([[.2126, .7152, .0722],
+              [-.2126 / 1.8556, -.7152 / 1.8556, .5],
+              [.5, -.7152 / 1.5748, -.0722 / 1.5748]]) * [[219], [224], [224]] / 255,
+    [16, 128, 128]])
+
+
+def to_nv12(rgb, matrix=BT709):
+    """Float (Y, CbCr) of an (H, W, 3) RGB image, H and W even: Y per pixel, Cb and Cr
+    from the mean RGB of each 2 x 2 block, as ``matrix`` (rows Y, Cb, Cr: weights of
+    R, G, B in 0..255, then offset) converts."""
+    h, w = rgb.shape[:2]
+    ycc = np.asarray(rgb, float) @ matrix[:, :3].T + matrix[:, 3]
+    return ycc[..., 0], ycc[..., 1:].reshape(h // 2, 2, w // 2, 2, 2).mean(axis=(1, 3))

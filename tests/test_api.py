@@ -2,6 +2,7 @@
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 
 import fastviz
-from helpers import decode_frames, probe
+from helpers import decode_frames, decode_nv12, probe, write_wav
 
 ROOT = Path(__file__).parents[1]
 
@@ -58,14 +59,18 @@ def test_video_writer_with_audio_array(tmp_path):
     assert decoded[3, :, :28].min() > 240 and decoded[3, :, 36:].max() < 15
 
 
-def test_colours_survive_encoding_and_are_tagged(tmp_path):
+@pytest.mark.parametrize("pixel_format", ["rgb24", "nv12"])
+def test_colours_survive_encoding_and_are_tagged(tmp_path, pixel_format):
     import imageio_ffmpeg
 
     colours = np.array([[255, 0, 0], [0, 128, 0], [0, 0, 255], [241, 241, 240],
                         [230, 97, 86], [25, 115, 0], [128, 128, 128], [20, 20, 20]], np.uint8)
     frame = np.repeat(np.repeat(colours[None, :, None], 64, axis=0), 32, axis=2)
     frame = np.ascontiguousarray(frame.reshape(64, 256, 3))
-    with fastviz.VideoWriter(tmp_path / "c.mp4", (256, 64), 30, crf=10) as video:
+    if pixel_format == "nv12":  # fastviz's own conversion: the background, a hidden dot
+        frame = fastviz.FrameRenderer(frame, [0], [0]).frames_nv12([[np.nan]])[0]
+    with fastviz.VideoWriter(tmp_path / "c.mp4", (256, 64), 30, crf=10,
+                             pixel_format=pixel_format) as video:
         video.write(np.repeat(frame[None], 6, axis=0))
     decoded = decode_frames(tmp_path / "c.mp4", (256, 64))[3].astype(int)
     for i, colour in enumerate(colours):  # block centres, away from chroma edges
@@ -73,6 +78,46 @@ def test_colours_survive_encoding_and_are_tagged(tmp_path):
     info = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i",
                            str(tmp_path / "c.mp4")], capture_output=True, text=True).stderr
     assert "yuv420p(tv, bt709, progressive)" in info  # matrix, primaries, transfer
+
+
+def test_nv12_frames_go_through_the_encoder_unchanged(tmp_path):
+    import imageio_ffmpeg
+
+    rng = np.random.default_rng(2)
+    r = fastviz.FrameRenderer(rng.integers(0, 256, (47, 63, 3)).astype(np.uint8),
+                              rng.uniform(5, 57, 6), rng.uniform(5, 41, 6))  # r <= 4.4
+    assert r.nv12_size == (64, 48)
+    frames = r.frames_nv12(rng.uniform(0, 1, (5, 6)))
+    assert (frames[:, 47, :] == 16).all() and (frames[:, :47, 63] == 16).all()  # black pad
+    out = tmp_path / "n.mp4"
+    with fastviz.VideoWriter(out, (64, 48), 25, crf=0, pixel_format="nv12") as video:
+        video.write(frames)  # crf 0: lossless, so the decoded planes must be ours
+    assert np.array_equal(decode_nv12(out, (64, 48)), frames)
+    headers = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(out),
+                              "-c", "copy", "-bsf:v", "trace_headers", "-f", "null", "-"],
+                             capture_output=True, text=True).stderr
+    for field, value in (("video_full_range_flag", 0), ("colour_primaries", 1),
+                         ("transfer_characteristics", 1), ("matrix_coefficients", 1),
+                         ("chroma_sample_loc_type_top_field", 1)):  # BT.709, centred
+        assert re.search(rf"{field}\s+\S+ = {value}\n", headers), field
+    with pytest.raises(ValueError, match="even size"):
+        fastviz.VideoWriter(tmp_path / "odd.mp4", (63, 47), 25, pixel_format="nv12")
+
+
+def test_render_encodes_exactly_the_frames_of_its_analysis(tmp_path):
+    """Lossless (crf 0): the video's planes are the renderer's frames at t = i / fps."""
+    rng = np.random.default_rng(4)
+    audio = write_wav(tmp_path / "a.wav", rng.standard_normal(44100 * 2) * 0.2, 44100)
+    background = rng.integers(0, 256, (90, 121, 3)).astype(np.uint8)
+    xs, ys = rng.uniform(0, 121, 20), rng.uniform(0, 90, 20)
+    out = fastviz.render(audio, tmp_path / "v.mp4", background=background,
+                         electrodes=(xs, ys), fps=25, crf=0, progress=False)
+    env = fastviz.audio_envelopes(audio)
+    amplitudes = fastviz.scale_minmax(env.values)[fastviz.electrode_bands(ys, 10)]
+    renderer = fastviz.FrameRenderer(background, xs, ys)
+    expected = renderer.frames_nv12(fastviz.values_at(amplitudes, env.rate,
+                                                      np.arange(50) / 25))
+    assert np.array_equal(decode_nv12(out, renderer.nv12_size), expected)
 
 
 def make_ecog_raw(n=9, seconds=3.0, sfreq=250.0):

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from fastviz import FrameRenderer, colormap_lut
 from fastviz._kernels import _splat_discs_aa
-from naive import composite, disc_coverage, supersampled_coverage
+from naive import BT709, composite, disc_coverage, supersampled_coverage, to_nv12
 
 WHITE = np.array([[255, 255, 255, 1.0]], np.float32)
 
@@ -84,6 +84,48 @@ def test_over_blending_in_order_matches_float_reference():
     ref = composite(background, discs)
     # each disc rounds to uint8 once: at most 0.5 per disc, plus reference integration
     assert np.abs(out - ref).max() <= 1.6
+
+
+def test_channels_are_drawn_alike_whatever_their_number():
+    rng = np.random.default_rng(5)
+    background = rng.integers(0, 256, (30, 40, 3)).astype(np.uint8)
+    xs, ys, radii = rng.uniform(-5, 45, 9), rng.uniform(-5, 35, 9), rng.uniform(0.3, 9, 9)
+    values = rng.uniform(0, 1, 9)
+    lut = colormap_lut(alpha=0.7)
+    rgb = background.copy()
+    _splat_discs_aa(rgb, xs, ys, radii, values, lut)
+    for channels in ([0], [1, 2], [2]):  # a luma-like plane, chroma-like pairs
+        part = np.ascontiguousarray(background[..., channels])
+        _splat_discs_aa(part, xs, ys, radii, values, np.ascontiguousarray(lut[:, channels + [3]]))
+        assert np.array_equal(part, rgb[..., channels])
+
+
+@pytest.mark.parametrize("scene", ["apart on flat", "overlapping on a ramp"])
+@pytest.mark.parametrize("alpha", [1.0, 0.6])
+def test_nv12_is_the_float_composite_converted(scene, alpha):
+    rng = np.random.default_rng(8)
+    h, w = 40, 60
+    if scene == "apart on flat":  # chroma blended at its own size is then exact too
+        background = np.full((h, w, 3), (90, 160, 200), np.uint8)
+        xs, ys = [12.3, 40.8, 25.1], [14.6, 20.2, 31.0]
+    else:
+        ramp = np.linspace(0, 255, w)[None, :, None] * [1, 0.5, 0.2]
+        background = (ramp + np.linspace(0, 40, h)[:, None, None]).astype(np.uint8)
+        xs, ys = rng.uniform(-3, 63, 12), rng.uniform(-3, 43, 12)
+    r = FrameRenderer(background, xs, ys, dot_size=9 * 1440 / w, min_value=0,
+                      alpha=alpha)  # radius = value * 9 px
+    values = rng.uniform(0.05, 1, len(xs))
+    nv12 = r.frames_nv12(values[None])[0].astype(float)
+    colours = np.floor(r.lut[np.minimum((values * 256).astype(int), 255), :3] + 0.5)
+    ref = composite(background, [(x, y, 9 * v, c, alpha)
+                                 for x, y, v, c in zip(xs, ys, values, colours)])
+    luma, chroma = to_nv12(ref, BT709)
+    assert np.abs(nv12[:h] - luma).max() <= 1.6  # rounding once per disc
+    error = np.abs(nv12[h:].reshape(h // 2, w // 2, 2) - chroma)
+    if scene == "apart on flat":
+        assert error.max() <= 1.0
+    else:  # off only where edges share a 2 x 2 block
+        assert error.mean() <= 0.5 and np.percentile(error, 98) <= 2
 
 
 def test_renderer_uses_table_and_order():
