@@ -69,7 +69,7 @@ class VideoWriter:
         Seconds of the audio file to skip, and to keep.
     preset, crf : str, int
         libx264 speed preset and quality (lower is better; 23 is x264's default).
-    pixel_format : ``"rgb24"`` or ``"nv12"``
+    pixel_format : ``"rgb24"`` (default) or ``"nv12"``
         What ``write`` takes: RGB frames, converted by ffmpeg to BT.709 Y'CbCr, or
         NV12 frames already in it (``FrameRenderer.frames_nv12``, even sizes only),
         which the encoder takes as they are.
@@ -183,7 +183,8 @@ class VideoWriter:
         if frames.ndim == len(self.frame_shape):
             frames = frames[None]
         if frames.shape[1:] != self.frame_shape or frames.dtype != np.uint8:
-            raise ValueError(f"frames must be uint8 of shape (n, *{self.frame_shape}), "
+            raise ValueError(f"frames must be uint8 of shape (n, "
+                             f"{', '.join(map(str, self.frame_shape))}), "
                              f"got {frames.dtype} {frames.shape}")
         try:
             self._proc.stdin.write(memoryview(np.ascontiguousarray(frames)).cast("B"))

@@ -80,15 +80,21 @@ def main(argv=None):
 def run():
     """The ``fastviz`` command and ``python -m fastviz``: ``main()``, then a quick exit.
 
-    After the video is written, Python's teardown of the modules a render loads (scipy,
-    scikit-learn, numba, MNE, pandas) takes 0.3-0.5 s here: a sixth of a short clip's
-    run. Exit handlers still run and the streams are flushed; only that teardown is
-    skipped (``atexit._run_exitfuncs`` is what a normal exit calls first).
+    This ends the process; programs call ``main()``. After the video is written,
+    Python's teardown of the modules a render loads (scipy, scikit-learn, numba, MNE,
+    pandas) takes 0.3-0.5 s here: a sixth of a short clip's run. So the exit handlers
+    run and the streams are flushed, in a normal exit's order (``atexit._run_exitfuncs``
+    is what it calls), and only the teardown is skipped. Every thread fastviz starts is
+    a daemon thread, which a normal exit would not wait for either.
     """
     code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
     atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:  # None when the descriptor was closed
+                stream.flush()
+        except (OSError, ValueError):  # a closed pipe: the video is written all the same
+            pass
     os._exit(code)
 
 

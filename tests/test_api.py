@@ -105,7 +105,10 @@ def test_nv12_frames_go_through_the_encoder_unchanged(tmp_path):
 
 
 def test_render_encodes_exactly_the_frames_of_its_analysis(tmp_path):
-    """Lossless (crf 0): the video's planes are the renderer's frames at t = i / fps."""
+    """Lossless (crf 0): the video's planes are the renderer's frames at t = i / fps.
+
+    The plumbing (times, band rows, odd-size padding, the pipe); the kernel tests check
+    what ``frames_nv12`` draws."""
     rng = np.random.default_rng(4)
     audio = write_wav(tmp_path / "a.wav", rng.standard_normal(44100 * 2) * 0.2, 44100)
     background = rng.integers(0, 256, (90, 121, 3)).astype(np.uint8)
