@@ -77,8 +77,7 @@ class RenderFrames:
         self._consume()  # warm-up: kernel and joblib's threads
 
     def _consume(self):
-        for _ in iter_frames(self.renderer, self.amplitudes, self.rate, self.n_frames, 30,
-                             nv12=True):
+        for _ in iter_frames(self.renderer, self.amplitudes, self.rate, self.n_frames, 30):
             pass
 
     def time_iter_frames(self, size):

@@ -105,9 +105,8 @@ def frame_count(duration, fps):
     return max(1, math.ceil(round(duration * as_fraction(fps), 9)))
 
 
-def iter_frames(renderer, amplitudes, rate, n_frames, fps, jobs=None, rows=None,
-                nv12=False):
-    """Yield blocks of RGB (or ``nv12``) frames in order, rendered by joblib threads.
+def iter_frames(renderer, amplitudes, rate, n_frames, fps, jobs=None, rows=None):
+    """Yield blocks of NV12 frames in order, rendered in parallel by joblib threads.
 
     Frame i shows the amplitudes at t = i / fps; ``rows`` picks each electrode's row of
     ``amplitudes`` (the audio path keeps one row a band, not one per electrode). Each
@@ -120,17 +119,14 @@ def iter_frames(renderer, amplitudes, rate, n_frames, fps, jobs=None, rows=None,
     fps = as_fraction(fps)
     n_jobs = min(effective_n_jobs(-1 if jobs is None else jobs),
                  -(-n_frames // CHUNK_FRAMES))  # no idle buffers for short videos
-    if nv12:
-        width, height = renderer.nv12_size
-        draw, shape = renderer.frames_nv12, (height * 3 // 2, width)
-    else:
-        draw, shape = renderer.frames, (renderer.height, renderer.width, 3)
-    buffers = [np.empty((CHUNK_FRAMES, *shape), np.uint8) for _ in range(n_jobs)]
+    width, height = renderer.nv12_size
+    buffers = [np.empty((CHUNK_FRAMES, height * 3 // 2, width), np.uint8)
+               for _ in range(n_jobs)]
 
     def block(first, stop, out):
         values = values_at(amplitudes, rate, np.arange(first, stop) / float(fps))
         values = values if rows is None else values[:, rows]
-        return draw(values, out[:stop - first])
+        return renderer.frames_nv12(values, out[:stop - first])
 
     window = CHUNK_FRAMES * n_jobs
     with Parallel(n_jobs=n_jobs, backend="threading") as parallel:
@@ -154,7 +150,7 @@ def write_video(renderer, amplitudes, rate, duration, output, options, audio=Non
                       disable=not options.progress, file=sys.stderr,
                       dynamic_ncols=True) as bar:
         for frames in iter_frames(renderer, amplitudes, rate, n_frames, options.fps,
-                                  options.jobs, rows, nv12=True):
+                                  options.jobs, rows):
             writer.write(frames)
             bar.update(len(frames))
     return Path(output)
@@ -211,7 +207,6 @@ def demo(output="jinglebells.mp4", **options):
         wav = Path(tmp) / "jinglebells.wav"
         wavfile.write(wav, rate, samples)
         return render(wav, output, **options)
-
 
 
 def _signal(data, rate):

@@ -36,17 +36,18 @@ def probe(path):
 
 def decode_frames(path, size):
     """All frames of a video as (n, H, W, 3) uint8."""
-    ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
-    raw = subprocess.run([ffmpeg, "-v", "error", "-i", str(path), "-f", "rawvideo",
-                          "-pix_fmt", "rgb24", "-"], capture_output=True, check=True).stdout
     width, height = size
-    return np.frombuffer(raw, np.uint8).reshape(-1, height, width, 3)
+    return _decode(path, "rgb24").reshape(-1, height, width, 3)
 
 
 def decode_nv12(path, size):
     """All frames of a video as NV12 planes, (n, 3H/2, W) uint8."""
+    width, height = size
+    return _decode(path, "nv12").reshape(-1, height * 3 // 2, width)
+
+
+def _decode(path, pix_fmt):
     ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
     raw = subprocess.run([ffmpeg, "-v", "error", "-i", str(path), "-f", "rawvideo",
-                          "-pix_fmt", "nv12", "-"], capture_output=True, check=True).stdout
-    width, height = size
-    return np.frombuffer(raw, np.uint8).reshape(-1, height * 3 // 2, width)
+                          "-pix_fmt", pix_fmt, "-"], capture_output=True, check=True).stdout
+    return np.frombuffer(raw, np.uint8)
