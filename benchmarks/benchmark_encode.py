@@ -6,8 +6,7 @@ import numpy as np
 
 from fastviz import FrameRenderer, VideoWriter
 
-from ._common import (ChildrenPeakMemory, SIZES, background, electrodes, parse_size,
-                      smooth_values)
+from ._common import SIZES, ChildrenPeakMemory, background, electrodes, parse_size, smooth_values
 
 N_FRAMES = 30  # one second at 30 fps
 N_ELECTRODES = 90

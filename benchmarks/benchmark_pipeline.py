@@ -6,9 +6,9 @@ import numpy as np
 from scipy.io import wavfile
 
 import fastviz
-from fastviz._render import Options, iter_frames, make_renderer
+from fastviz._render import Options, frame_values, iter_frames, make_renderer
 
-from ._common import ChildrenPeakMemory, RATE, SIZES, parse_size, test_signal
+from ._common import RATE, SIZES, ChildrenPeakMemory, parse_size, test_signal
 
 SECONDS = 5  # 150 frames at 30 fps
 
@@ -77,7 +77,10 @@ class RenderFrames:
         self._consume()  # warm-up: kernel and joblib's threads
 
     def _consume(self):
-        for _ in iter_frames(self.renderer, self.amplitudes, self.rate, self.n_frames, 30):
+        def values(first, stop):
+            return frame_values(self.amplitudes, self.rate, 30, first, stop)
+
+        for _ in iter_frames(self.renderer, values, self.n_frames):
             pass
 
     def time_iter_frames(self, size):

@@ -22,8 +22,8 @@ def matplotlib_drawer(background, xs, ys, lut):
     import matplotlib
 
     matplotlib.use("Agg")
-    from matplotlib.figure import Figure
     from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     h, w = background.shape[:2]
     fig = Figure(figsize=(10, 10 * h / w), dpi=w / 10)
@@ -109,7 +109,8 @@ def main():
             results["mpl"].append(median_ms(with_matplotlib, 16, 1))
         m = {k: float(np.median(v)) for k, v in results.items()}
         print(f"{n:>10} {m['copy']:>10.3f} {m['1t']:>10.3f} {m['2t']:>10.3f} "
-              f"{m['nv12']:>8.3f} {m['mpl']:>10.2f} {m['mpl'] / m['1t']:>7.1f} {m['1t'] / m['2t']:>6.2f} "
+              f"{m['nv12']:>8.3f} {m['mpl']:>10.2f} {m['mpl'] / m['1t']:>7.1f} "
+              f"{m['1t'] / m['2t']:>6.2f} "
               f"{m['1t'] - m['copy']:>8.3f}")
     parallel.__exit__(None, None, None)
 

@@ -34,23 +34,23 @@ class AudioStream:
         Sample rate of the decoded audio in Hz.
     channels : int
         Number of channels in the file.
+    channel_mask : int
+        The file's speaker layout as a WAVE channel mask; 0 when the file does not
+        say (a WAV without a mask), since ffmpeg is told not to guess one.
     """
 
     def __init__(self, path, channel=None, start=None, duration=None):
         self.path = Path(path)
         if not self.path.is_file():
-            raise InputError(f"audio file not found: {self.path}")
-        args = []
-        if start:
-            args += ["-ss", f"{float(start):.6f}"]
-        if duration is not None:
-            args += ["-t", f"{float(duration):.6f}"]
-        args += ["-i", str(self.path), "-map", "0:a:0", "-map_metadata", "-1",
-                 "-flags", "+bitexact", "-fflags", "+bitexact",
-                 "-c:a", "pcm_f32le", "-f", "wav", "-loglevel", "error", "-"]
+            what = "a folder, not an audio file" if self.path.is_dir() else "not found"
+            raise InputError(f"audio file {what}: {self.path}")
+        inputs, chain = input_arguments(self.path, start, duration)
+        args = [*inputs, "-map", "0:a:0", "-af", chain,
+                "-map_metadata", "-1", "-flags", "+bitexact", "-fflags", "+bitexact",
+                "-c:a", "pcm_f32le", "-f", "wav", "-loglevel", "error", "-"]
         self._proc, self._log, _ = _ffmpeg.start(args, stdout=subprocess.PIPE)
         try:
-            self.channels, self.rate = self._read_header()
+            self.channels, self.rate, self.channel_mask = self._read_header()
             check_channel(channel, self.channels, self.path)
         except BaseException:
             self.close()
@@ -74,8 +74,9 @@ class AudioStream:
                 fmt = body
         if fmt is None:
             self._fail()
-        channels, rate = struct.unpack("<HI", fmt[2:8])
-        return channels, rate
+        tag, channels, rate = struct.unpack("<HHI", fmt[:8])
+        mask = struct.unpack("<I", fmt[20:24])[0] if tag == 0xFFFE and len(fmt) >= 24 else 0
+        return channels, rate, mask
 
     def _fail(self):
         self._proc.wait()
@@ -115,6 +116,31 @@ class AudioStream:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def input_arguments(path, start=None, duration=None):
+    """ffmpeg input arguments and audio filter chain: ``path``'s audio from ``start`` s.
+
+    Shared by the analysis and the muxer, so both hear the same samples. Time 0 is the
+    file's start, not its audio stream's: a camera file whose audio begins 0.5 s after
+    its picture gets 0.5 s of silence first (``aresample`` pads up to the first
+    timestamp), so the dots and the sound stay together. The input seek is fast; the
+    ``atrim`` after it makes it exact and yields nothing when ``start`` is past the end
+    (Ogg's seek would otherwise land on the last page). No layout is guessed for
+    channels a file does not label (see ``AudioStream.channel_mask``).
+
+    Examples
+    --------
+    >>> input_arguments("a.wav", start=2)[1]
+    'atrim=start=2.000000,asetpts=PTS-2.000000/TB,aresample=async=1:first_pts=0'
+    """
+    start = float(start or 0)
+    chain = f"atrim=start={start:.6f},asetpts=PTS-{start:.6f}/TB,aresample=async=1:first_pts=0"
+    if duration is not None:
+        chain += f",atrim=end={float(duration):.6f}"
+    seek = ["-ss", f"{start:.6f}"] if start else []
+    return [*seek, "-copyts", "-start_at_zero", "-guess_layout_max", "0",
+            "-i", _ffmpeg.file_arg(path)], chain
 
 
 def check_channel(channel, n_channels, source):

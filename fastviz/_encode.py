@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from . import _ffmpeg
-from ._audio import AudioStream, as_channels_first
+from ._audio import AudioStream, as_channels_first, input_arguments
 from ._errors import EncodeError, InputError, OutputError
+from ._ffmpeg import check_frame_size
 
 _UMASK = os.umask(0o022)  # read once, at import: os.umask can only be read by setting it
 os.umask(_UMASK)
@@ -33,17 +34,118 @@ def as_fraction(fps):
     return rate
 
 
-def check_output(path, overwrite=False):
-    """Refuse an existing output unless ``overwrite``; return the path."""
+# libx264's presets, checked before any work so a typo costs nothing
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow",
+                "slower", "veryslow", "placebo")
+# Layouts given to audio whose file names no speaker layout (a WAV without a channel
+# mask, an array): none has an LFE channel, which AAC would low-pass, and for each the
+# AAC channel order is the input's, so every channel comes out as it went in.
+UNLABELLED_LAYOUTS = {1: "mono", 2: "stereo", 3: "3.0", 4: "4.0", 5: "5.0", 6: "hexagonal", 7: "7.0", 8: "octagonal"}
+
+
+def check_preset(preset):
+    """Refuse a libx264 preset name that x264 does not have."""
+    if preset not in X264_PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; x264's presets are "
+                         f"{', '.join(X264_PRESETS)}")
+    return preset
+
+
+def check_output(path, overwrite=False, inputs=()):
+    """Refuse an output that exists (unless ``overwrite``) or is one of ``inputs``.
+
+    An input is compared by resolved path and, when both exist, as the same file on
+    disk, so a symlink or a hard link to it is refused too, even with ``overwrite``.
+    Returns the path.
+    """
     path = Path(path)
     if path.is_dir():
         raise OutputError(f"output {path} is a directory")
+    for source in inputs:
+        if isinstance(source, (str, os.PathLike)) and _same_file(path, Path(source)):
+            raise OutputError(f"output {path} is the input {source}; writing it would "
+                              "destroy the input, so choose another name")
     if path.exists() and not overwrite:
         raise OutputError(f"output {path} exists; pass overwrite=True (-y) to replace it")
     folder = path.parent
     if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
         raise OutputError(f"cannot write {path}: folder {folder} is missing or not writable")
     return path
+
+
+def _same_file(a, b):
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist
+        return False
+
+
+def temporary_file(path, suffix=".part"):
+    """Create a hidden temporary file beside ``path``; return its Path.
+
+    The name holds at most 100 bytes of the output's name, so it fits wherever the
+    output's name does (255 bytes on common filesystems).
+    """
+    path = Path(path)
+    short = os.fsencode(path.name)[:100].decode(errors="ignore")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{short}.", suffix=suffix, dir=path.parent)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror}") from None
+    os.close(fd)
+    return Path(tmp)
+
+
+def publish(tmp, path, overwrite=False):
+    """Move the finished ``tmp`` onto ``path``, never over a file that appeared meanwhile.
+
+    Without ``overwrite`` the move is a hard link then an unlink, which fails instead of
+    replacing (on filesystems without hard links, a check then a rename). When a file
+    appeared at ``path`` during the render it is kept; the finished video is kept too,
+    under a visible name beside it, and the error says where.
+    """
+    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp made it private
+    if overwrite:
+        os.replace(tmp, path)
+        return
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    except OSError:  # no hard links here (FAT, some network filesystems)
+        if not os.path.lexists(path):
+            os.replace(tmp, path)
+            return
+    else:
+        os.unlink(tmp)
+        return
+    fd, kept = tempfile.mkstemp(prefix=f"{path.stem[:100]}-", suffix=path.suffix,
+                                dir=path.parent)
+    os.close(fd)
+    os.replace(tmp, kept)
+    raise OutputError(f"{path} appeared while rendering and was not replaced (pass "
+                      f"overwrite=True, -y, to replace it); the video is at {kept}")
+
+
+def audio_arguments(audio, channels, channel_mask=0, start=None, duration=None,
+                    input_index=1):
+    """ffmpeg (inputs, output arguments) that mux ``audio`` as input ``input_index``.
+
+    ``audio`` is a file; ``start`` and ``duration`` pick the part the analysis read
+    (``_audio.input_arguments``, so both hear the same samples).
+    """
+    inputs, chain = input_arguments(audio, start, duration)
+    if channels > MAX_AAC_CHANNELS:  # AAC stops at 8 channels: average them
+        mean = "+".join(f"{1 / channels:.6f}*c{i}" for i in range(channels))
+        chain += f",pan=stereo|c0={mean}|c1={mean}"
+    elif not channel_mask and channels in UNLABELLED_LAYOUTS:
+        chain += f",channelmap=channel_layout={UNLABELLED_LAYOUTS[channels]}"
+    bitrate = 192 if channels <= 2 else 96 * min(channels, MAX_AAC_CHANNELS)
+    outputs = ["-map", f"{input_index}:a:0", "-af", chain, "-c:a", "aac",
+               "-b:a", f"{bitrate}k"]
+    return inputs, outputs
 
 
 class VideoWriter:
@@ -75,6 +177,10 @@ class VideoWriter:
         which the encoder takes as they are.
     overwrite : bool
         Replace an existing ``path``.
+    n_frames : int, optional
+        How many frames will be written. With audio, the sound is cut at the last
+        frame either way (a longer sound would freeze the picture); knowing the count
+        up front cuts it as it is encoded instead of by a stream copy at ``close``.
 
     Examples
     --------
@@ -87,11 +193,14 @@ class VideoWriter:
 
     def __init__(self, path, size, fps, *, audio=None, audio_start=None,
                  audio_duration=None, preset="veryfast", crf=20, pixel_format="rgb24",
-                 overwrite=False):
-        self.path = check_output(path, overwrite)
+                 overwrite=False, n_frames=None):
+        self.overwrite = bool(overwrite)
+        self.n_frames = None if n_frames is None else int(n_frames)
+        self.path = check_output(path, overwrite, [audio])
         self.width, self.height = (int(s) for s in size)
         if self.width <= 0 or self.height <= 0:
             raise ValueError(f"frame size must be positive, got {size}")
+        check_frame_size(self.width, self.height)
         if pixel_format == "rgb24":
             self.frame_shape = (self.height, self.width, 3)
         elif pixel_format == "nv12" and not (self.width % 2 or self.height % 2):
@@ -101,39 +210,43 @@ class VideoWriter:
                              f"got {pixel_format!r} at {self.width}x{self.height}")
         self.pixel_format = pixel_format
         self.fps = as_fraction(fps)
-        self.audio_channels = None
+        self.preset, self.crf = check_preset(str(preset)), str(int(crf))
+        self.audio_channels, self.channel_mask = None, 0
         if isinstance(audio, tuple):
             samples, rate = audio
-            if not rate or rate <= 0:
-                raise InputError(f"audio rate must be positive, got {rate}")
+            if not rate or rate <= 0 or rate != int(rate):
+                raise InputError(f"audio rate must be a positive whole number of Hz, "
+                                 f"got {rate}")
             samples = as_channels_first(samples)
             audio, self.audio_channels = (samples, int(rate)), len(samples)
         elif audio is not None:
             with AudioStream(audio) as stream:  # fails now, not after the render
-                self.audio_channels = stream.channels
+                self.audio_channels, self.channel_mask = stream.channels, stream.channel_mask
         self.audio, self.audio_start, self.audio_duration = audio, audio_start, audio_duration
-        self.preset, self.crf = str(preset), str(crf)
         self.frames_written = 0
-        self._proc = None
-        self._tmp = None
-        self._wav = None
+        self.command = None
+        self._state = "new"
+        self._proc = self._tmp = self._wav = None
 
     def _arguments(self, audio):
         video_in = ["-f", "rawvideo", "-pix_fmt", self.pixel_format,
                     "-s", f"{self.width}x{self.height}",
                     "-framerate", f"{self.fps.numerator}/{self.fps.denominator}", "-i", "-"]
-        audio_in, maps = [], ["-map", "0:v:0"]
+        audio_in, audio_out = [], []
         if audio is not None:
-            if self.audio_start:
-                audio_in += ["-ss", f"{float(self.audio_start):.6f}"]
-            if self.audio_duration is not None:
-                audio_in += ["-t", f"{float(self.audio_duration):.6f}"]
-            audio_in += ["-i", str(audio)]
-            maps += ["-map", "1:a:0", "-c:a", "aac", "-b:a", "192k"]
-            if self.audio_channels > MAX_AAC_CHANNELS:  # AAC stops at 7.1: average them
-                n = self.audio_channels
-                mean = "+".join(f"{1 / n:.6f}*c{i}" for i in range(n))
-                maps += ["-af", f"pan=stereo|c0={mean}|c1={mean}"]
+            duration = self.audio_duration
+            if self.n_frames is not None:  # the sound stops with the last frame
+                end = float(self.n_frames / self.fps)
+                duration = end if duration is None else min(float(duration), end)
+            audio_in, audio_out = audio_arguments(audio, self.audio_channels,
+                                                  self.channel_mask, self.audio_start,
+                                                  duration)
+        return [*video_in, *audio_in, "-map", "0:v:0", *self.video_arguments(), *audio_out,
+                "-movflags", "+faststart", "-loglevel", "error", "-f", "mp4", "-y",
+                _ffmpeg.file_arg(self._tmp)]
+
+    def video_arguments(self):
+        """ffmpeg's video output arguments: filter, encoder and its settings."""
         # BT.709, tagged: untagged video is read as BT.601 or BT.709 depending on the
         # player and the size, which shifts the colours. NV12 is x264's own layout
         # (4:2:0 like yuv420p, chroma interleaved), so it goes in unconverted.
@@ -145,20 +258,16 @@ class VideoWriter:
             if self.width % 2 or self.height % 2:
                 video = "pad=ceil(iw/2)*2:ceil(ih/2)*2," + video
             pix_fmt = ["-pix_fmt", "yuv420p"]
-        return [*video_in, *audio_in, *maps, "-vf", video, "-c:v", "libx264",
-                "-preset", self.preset, "-crf", self.crf, *pix_fmt,
-                "-movflags", "+faststart", "-loglevel", "error", "-f", "mp4", "-y",
-                str(self._tmp)]
+        return ["-vf", video, "-c:v", "libx264", "-preset", self.preset, "-crf", self.crf,
+                *pix_fmt]
 
     def open(self):
-        """Create the temporary file and start ffmpeg."""
-        try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part",
-                                       dir=self.path.parent)
-        except OSError as exc:
-            raise OutputError(f"cannot write {self.path}: {exc.strerror}") from None
-        os.close(fd)
-        self._tmp = Path(tmp)
+        """Create the temporary file and start ffmpeg; returns the writer."""
+        if self._state != "new":
+            raise ValueError(f"VideoWriter for {self.path} was opened already; "
+                             "make a new one for another video")
+        self._state = "open"
+        self._tmp = temporary_file(self.path)
         try:
             audio = self.audio
             if isinstance(audio, tuple):  # an array: ffmpeg reads it from a scratch WAV
@@ -179,6 +288,9 @@ class VideoWriter:
 
     def write(self, frames):
         """Append one uint8 frame, (H, W, 3) or NV12's (3H/2, W), or a block of them."""
+        if self._state != "open":
+            raise ValueError(f"VideoWriter for {self.path} is {self._state_words()}: "
+                             "write inside its with block, or after open()")
         frames = np.asarray(frames)
         if frames.ndim == len(self.frame_shape):
             frames = frames[None]
@@ -193,13 +305,44 @@ class VideoWriter:
             raise self._error("ffmpeg stopped reading frames") from None
         self.frames_written += len(frames)
 
+    def _cut_audio_at_last_frame(self):
+        """Copy the streams to a new file that ends with the last frame, so the picture
+        never freezes under sound that has no frames (only when ``n_frames`` was not
+        given: then the length was not known when ffmpeg started). A stream copy: no
+        re-encoding, about the cost of copying the file once."""
+        cut = temporary_file(self.path)
+        try:
+            end = self.frames_written / self.fps
+            proc, log, command = _ffmpeg.start(
+                ["-i", _ffmpeg.file_arg(self._tmp), "-map", "0", "-c", "copy", "-t",
+                 f"{float(end):.6f}", "-movflags", "+faststart",
+                 "-loglevel", "error", "-f", "mp4", "-y", _ffmpeg.file_arg(cut)])
+            if proc.wait() != 0:
+                raise EncodeError(f"cutting the audio at the last frame of {self.path} "
+                                  f"failed\ncommand: {shlex.join(command)}\n"
+                                  f"ffmpeg said:\n{log.tail()}")
+            os.replace(cut, self._tmp)
+        finally:
+            if cut.exists():
+                cut.unlink()
+
+    def _state_words(self):
+        return {"new": "not open yet", "closed": "closed"}.get(self._state, self._state)
+
     def _error(self, what):
         return EncodeError(f"{what} (exit code {self._proc.returncode}) while writing "
                            f"{self.path}\ncommand: {self.command}\n"
                            f"ffmpeg said:\n{self._log.tail()}")
 
     def close(self):
-        """Finish the video, check ffmpeg's exit code and move the file into place."""
+        """Finish the video, check ffmpeg's exit code and move the file into place.
+
+        Closing a closed writer does nothing, as for a file.
+        """
+        if self._state == "closed":
+            return
+        if self._state == "new":
+            raise ValueError(f"VideoWriter for {self.path} was never opened")
         try:
             if self.frames_written == 0:
                 raise EncodeError(f"no frames were written to {self.path}")
@@ -209,27 +352,30 @@ class VideoWriter:
                 pass
             if self._proc.wait() != 0:
                 raise self._error("ffmpeg failed")
-            os.chmod(self._tmp, 0o666 & ~_UMASK)  # mkstemp made it private
-            os.replace(self._tmp, self.path)
+            if self.audio is not None and self.n_frames is None:
+                self._cut_audio_at_last_frame()
+            publish(self._tmp, self.path, self.overwrite)
         except BaseException:
             self.abort()
             raise
+        self._state = "closed"
         self._remove_wav()
 
     def abort(self):
-        """Kill ffmpeg and remove the temporary file."""
+        """Kill ffmpeg and remove the temporary file; nothing is left at ``path``."""
+        self._state = "closed"
         if self._proc is not None:
             _ffmpeg.kill(self._proc)
-        if self._tmp is not None and self._tmp.exists():
-            self._tmp.unlink()
-        self._remove_wav()
+        for scratch in (self._tmp, self._wav):
+            if scratch is not None and scratch.exists():
+                scratch.unlink()
 
     def _remove_wav(self):
         if self._wav is not None and self._wav.exists():
             self._wav.unlink()
 
     def __enter__(self):
-        return self.open()
+        return self.open() if self._state == "new" else self
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is None:

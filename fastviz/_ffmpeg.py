@@ -36,6 +36,13 @@ class LogCatcher(threading.Thread):
         return "\n".join(self._lines) or "(ffmpeg printed nothing)"
 
 
+def file_arg(path):
+    """``path`` as ffmpeg must read it: absolute, behind ``file:``, so a name with a ``:``
+    (``12:30-meeting.wav``) is not taken for a protocol, nor one starting with ``-``
+    for an option."""
+    return "file:" + os.path.abspath(path)
+
+
 def start(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL):
     """Start ffmpeg with an argument list (never a shell); return ``(process, log, cmd)``."""
     try:
@@ -63,3 +70,19 @@ def kill(proc):
                 pipe.close()
             except OSError:
                 pass
+
+
+# H.264 level 6.2, the highest, caps a frame at 139,264 macroblocks of 16 x 16 pixels
+# (8192 x 4352) and a side at sqrt(8 x 139,264) macroblocks; x264 refuses more, so
+# larger frames are refused before any of their memory is allocated. At the cap, one
+# render thread holds about 0.45 GB of frames.
+MAX_FRAME_PIXELS = 139_264 * 256
+MAX_FRAME_SIDE = 16_880
+
+
+def check_frame_size(width, height):
+    """Refuse a (width, height) the H.264 encoder will not take, before allocating it."""
+    if width * height > MAX_FRAME_PIXELS or max(width, height) > MAX_FRAME_SIDE:
+        raise FastvizError(f"frame size {width}x{height} is too large: H.264 (level 6.2) "
+                           f"takes at most {MAX_FRAME_PIXELS:,} pixels (8192x4352) and "
+                           f"{MAX_FRAME_SIDE} on a side")

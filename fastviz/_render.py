@@ -3,6 +3,7 @@ import math
 import sys
 import tempfile
 from dataclasses import dataclass, replace
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -105,18 +106,27 @@ def frame_count(duration, fps):
     return max(1, math.ceil(round(duration * as_fraction(fps), 9)))
 
 
-def iter_frames(renderer, amplitudes, rate, n_frames, fps, jobs=None, rows=None):
-    """Yield blocks of NV12 frames in order, rendered in parallel by joblib threads.
+def frame_values(amplitudes, rate, fps, first, stop, rows=None):
+    """Values of frames ``[first, stop)``: ``amplitudes`` at t = i / fps, (n, n_electrodes).
 
-    Frame i shows the amplitudes at t = i / fps; ``rows`` picks each electrode's row of
-    ``amplitudes`` (the audio path keeps one row a band, not one per electrode). Each
-    worker renders ``CHUNK_FRAMES`` at a time into its own buffer, reused for every
-    window, so memory does not grow with the length and no page is faulted in twice:
-    a yielded block is valid until the next one is asked for.
+    ``rows`` picks each electrode's row of ``amplitudes`` (the audio path keeps one row
+    a band, not one per electrode). Any range gives the same numbers as the whole.
+    """
+    values = values_at(amplitudes, rate, np.arange(first, stop) / float(as_fraction(fps)))
+    return values if rows is None else values[:, rows]
+
+
+def iter_frames(renderer, values, n_frames, jobs=None):
+    """Yield blocks of NV12 frames ``[0, n_frames)`` in order, drawn by joblib threads.
+
+    ``values(first, stop)`` gives the (stop - first, n_electrodes) values of those
+    frames (``frame_values``). Each worker renders ``CHUNK_FRAMES`` at a time into its
+    own buffer, reused for every window, so memory does not grow with the length and
+    no page is faulted in twice: a yielded block is valid until the next one is asked
+    for.
     """
     from joblib import Parallel, delayed, effective_n_jobs
 
-    fps = as_fraction(fps)
     n_jobs = min(effective_n_jobs(-1 if jobs is None else jobs),
                  -(-n_frames // CHUNK_FRAMES))  # no idle buffers for short videos
     width, height = renderer.nv12_size
@@ -124,9 +134,7 @@ def iter_frames(renderer, amplitudes, rate, n_frames, fps, jobs=None, rows=None)
                for _ in range(n_jobs)]
 
     def block(first, stop, out):
-        values = values_at(amplitudes, rate, np.arange(first, stop) / float(fps))
-        values = values if rows is None else values[:, rows]
-        return renderer.frames_nv12(values, out[:stop - first])
+        return renderer.frames_nv12(values(first, stop), out[:stop - first])
 
     window = CHUNK_FRAMES * n_jobs
     with Parallel(n_jobs=n_jobs, backend="threading") as parallel:
@@ -136,24 +144,54 @@ def iter_frames(renderer, amplitudes, rate, n_frames, fps, jobs=None, rows=None)
                                 for a, out in zip(starts, buffers))
 
 
-def write_video(renderer, amplitudes, rate, duration, output, options, audio=None,
-                audio_start=None, audio_duration=None, rows=None):
-    """Render ``ceil(duration * fps)`` frames of ``amplitudes`` and encode them."""
+@dataclass(frozen=True)
+class Plan:
+    """A render decided: the scene, what to draw when, and the sound to mux.
+
+    Made once on the driver, after the analysis; one ffmpeg (``write_video``) or many
+    segments (``fastviz._distributed``) draw it alike.
+    """
+
+    renderer: FrameRenderer
+    amplitudes: np.ndarray  # (n_rows, n_samples), sample k at k / rate
+    rate: float
+    rows: np.ndarray  # each electrode's row of amplitudes, or None for one row each
+    fps: Fraction
+    n_frames: int
+    audio: object = None  # a file, (samples, rate), or None
+    audio_start: float = None
+    audio_duration: float = None
+
+    def values(self, first, stop):
+        """Values of frames ``[first, stop)``, (stop - first, n_electrodes)."""
+        return frame_values(self.amplitudes, self.rate, self.fps, first, stop, self.rows)
+
+
+def write_video(plan, output, options):
+    """Render ``plan``'s frames and encode them through one ffmpeg."""
     from tqdm import tqdm
 
-    n_frames = frame_count(duration, options.fps)
-    writer = VideoWriter(output, renderer.nv12_size, options.fps, audio=audio,
-                         audio_start=audio_start, audio_duration=audio_duration,
+    writer = VideoWriter(output, plan.renderer.nv12_size, plan.fps, audio=plan.audio,
+                         audio_start=plan.audio_start, audio_duration=plan.audio_duration,
                          preset=options.preset, crf=options.crf, pixel_format="nv12",
-                         overwrite=options.overwrite)
-    with writer, tqdm(total=n_frames, unit="frame", desc=Path(output).name,
+                         overwrite=options.overwrite, n_frames=plan.n_frames)
+    with writer, tqdm(total=plan.n_frames, unit="frame", desc=Path(output).name,
                       disable=not options.progress, file=sys.stderr,
                       dynamic_ncols=True) as bar:
-        for frames in iter_frames(renderer, amplitudes, rate, n_frames, options.fps,
-                                  options.jobs, rows):
+        for frames in iter_frames(plan.renderer, plan.values, plan.n_frames, options.jobs):
             writer.write(frames)
             bar.update(len(frames))
     return Path(output)
+
+
+def plan_render(audio, opts):
+    """Analyse an audio file and build the scene for ``opts``; returns a ``Plan``."""
+    renderer = make_renderer(opts)
+    env = audio_envelopes(audio, channel=opts.channel, start=opts.start,
+                          duration=opts.duration)
+    bands = electrode_bands(renderer.ys, len(env.freqs))
+    return Plan(renderer, scale_minmax(env.values), env.rate, bands, as_fraction(opts.fps),
+                frame_count(env.duration, opts.fps), audio, opts.start, opts.duration)
 
 
 def render(audio, output, **options):
@@ -180,14 +218,8 @@ def render(audio, output, **options):
         render("song.wav", "song.mp4", fps=25, preset="ultrafast")
     """
     opts = Options(**options)
-    check_output(output, opts.overwrite)
-    renderer = make_renderer(opts)
-    env = audio_envelopes(audio, channel=opts.channel, start=opts.start,
-                          duration=opts.duration)
-    bands = electrode_bands(renderer.ys, len(env.freqs))
-    return write_video(renderer, scale_minmax(env.values), env.rate, env.duration, output,
-                       opts, audio=audio, audio_start=opts.start,
-                       audio_duration=opts.duration, rows=bands)
+    check_output(output, opts.overwrite, [audio, opts.background, opts.electrodes])
+    return write_video(plan_render(audio, opts), output, opts)
 
 
 def demo(output="jinglebells.mp4", **options):
@@ -304,5 +336,6 @@ def render_signal(data, output, rate=None, *, audio=None, scaling="minmax",
         if not vmax > vmin:
             raise ValueError(f"scaling needs vmin < vmax, got {scaling}")
         amplitudes = np.clip((values - vmin) / (vmax - vmin), 0, 1)
-    return write_video(renderer, amplitudes, rate, values.shape[1] / rate, output, opts,
-                       audio=audio)
+    plan = Plan(renderer, amplitudes, rate, None, as_fraction(opts.fps),
+                frame_count(values.shape[1] / rate, opts.fps), audio)
+    return write_video(plan, output, opts)

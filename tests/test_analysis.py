@@ -2,11 +2,11 @@
 import mne
 import numpy as np
 import pytest
+from helpers import write_wav
 from sklearn.preprocessing import MinMaxScaler
 
 from fastviz import audio_envelopes, electrode_bands, scale_minmax
 from fastviz._analysis import ANALYSIS_RATE, DECIM, FREQS, N_CYCLES
-from helpers import write_wav
 
 
 def direct_mne(samples, rate):

@@ -10,9 +10,9 @@ from pathlib import Path
 import mne
 import numpy as np
 import pytest
+from helpers import decode_frames, decode_nv12, probe, write_wav
 
 import fastviz
-from helpers import decode_frames, decode_nv12, probe, write_wav
 
 ROOT = Path(__file__).parents[1]
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import tone, write_wav
 
 import fastviz
 from fastviz import EncodeError, InputError, OutputError, VideoWriter
 from fastviz.cli import main
-from helpers import tone, write_wav
 
 
 @pytest.fixture
@@ -117,8 +117,10 @@ def test_bad_options(tmp_path, wav, capsys):
 
 
 def test_ffmpeg_refusing_settings_shows_its_words(tmp_path):
+    writer = VideoWriter(tmp_path / "o.mp4", (64, 48), 30)
+    writer.preset = "nonsense"  # past the up-front check: what ffmpeg says must show
     with pytest.raises(EncodeError) as info:
-        with VideoWriter(tmp_path / "o.mp4", (64, 48), 30, preset="nonsense") as video:
+        with writer as video:
             for _ in range(50):
                 video.write(np.zeros((10, 48, 64, 3), np.uint8))
     text = str(info.value)

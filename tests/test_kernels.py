@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from naive import BT709, composite, disc_coverage, supersampled_coverage, to_nv12
 
 from fastviz import FrameRenderer, colormap_lut
 from fastviz._kernels import _splat_discs_aa
-from naive import BT709, composite, disc_coverage, supersampled_coverage, to_nv12
 
 WHITE = np.array([[255, 255, 255, 1.0]], np.float32)
 

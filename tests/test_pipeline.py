@@ -5,11 +5,10 @@ import sys
 
 import numpy as np
 import pandas as pd
-import pytest
+from helpers import decode_frames, probe, tone, write_wav
 
 import fastviz
 from fastviz._analysis import FREQS
-from helpers import decode_frames, probe, tone, write_wav
 
 
 def test_render_decodes_to_the_right_frames_and_audio(tmp_path):

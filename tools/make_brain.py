@@ -106,9 +106,10 @@ col, row = np.meshgrid(np.arange(8) * 10.0 - 35, np.arange(8) * 10.0 - 35)
 a = np.deg2rad(10)
 grid = np.c_[-31 - col.ravel() * np.cos(a) - row.ravel() * np.sin(a),
              22 + col.ravel() * np.sin(a) - row.ravel() * np.cos(a)]
-names = [f"G{i + 1}" for i in range(64)] + [f"S{i + 1}" for i in range(8)] + [f"T{i + 1}" for i in range(8)]
+names = ([f"G{i + 1}" for i in range(64)] + [f"S{i + 1}" for i in range(8)]
+         + [f"T{i + 1}" for i in range(8)])
 pts = np.vstack([grid,
-                 line(8, (57.0, 28.0), (3.0, 67.0)),  # S: superior frontal, rising towards the vertex
+                 line(8, (57.0, 28.0), (3.0, 67.0)),  # S: superior frontal, towards the vertex
                  line(8, (19.0, -32.0), (-49.0, -21.0))])  # T: inferior temporal strip
 ex, ey = to_px(pts[:, 0], pts[:, 1])
 
