@@ -154,16 +154,22 @@ def as_channels_first(samples):
     """Audio samples as float32 (n_channels, n) in -1..1, checked.
 
     Accepts (n,), (n_channels, n) or (n, n_channels), the layout scipy and soundfile
-    return (the longer axis is taken as time); integers are scaled from full scale.
+    return (the longer axis is taken as time). Integers are scaled from full scale;
+    unsigned ones (8-bit WAV) are centred on their middle, 128 for uint8.
 
     Examples
     --------
     >>> as_channels_first(np.array([[0, 16384], [-32768, 0], [0, 0]], np.int16)).shape
     (2, 3)
+    >>> as_channels_first(np.array([128, 255, 0], np.uint8))
+    array([[ 0.       ,  0.9921875, -1.       ]], dtype=float32)
     """
     samples = np.asarray(samples)
-    if np.issubdtype(samples.dtype, np.integer):
-        samples = samples / float(np.iinfo(samples.dtype).max)
+    if np.issubdtype(samples.dtype, np.integer):  # full scale is 2 ** (bits - 1)
+        info = np.iinfo(samples.dtype)
+        half = (int(info.max) + 1) // 2 if info.min == 0 else -int(info.min)
+        middle = half if info.min == 0 else 0  # unsigned (8-bit WAV) is centred on 128
+        samples = (samples.astype(np.float64) - middle) / half
     samples = np.atleast_2d(np.asarray(samples, np.float32))
     if samples.ndim != 2 or not samples.size:
         raise InputError(f"audio samples must be (n,), (n_channels, n) or (n, n_channels), "

@@ -21,6 +21,7 @@ from ._ffmpeg import check_frame_size
 _UMASK = os.umask(0o022)  # read once, at import: os.umask can only be read by setting it
 os.umask(_UMASK)
 MAX_AAC_CHANNELS = 8
+MP4_SUFFIXES = (".mp4", ".m4v")
 
 
 def as_fraction(fps):
@@ -40,7 +41,8 @@ X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium"
 # Layouts given to audio whose file names no speaker layout (a WAV without a channel
 # mask, an array): none has an LFE channel, which AAC would low-pass, and for each the
 # AAC channel order is the input's, so every channel comes out as it went in.
-UNLABELLED_LAYOUTS = {1: "mono", 2: "stereo", 3: "3.0", 4: "4.0", 5: "5.0", 6: "hexagonal", 7: "7.0", 8: "octagonal"}
+UNLABELLED_LAYOUTS = {1: "mono", 2: "stereo", 3: "3.0", 4: "4.0", 5: "5.0", 6: "hexagonal",
+                      7: "7.0", 8: "octagonal"}
 
 
 def check_preset(preset):
@@ -61,6 +63,10 @@ def check_output(path, overwrite=False, inputs=()):
     path = Path(path)
     if path.is_dir():
         raise OutputError(f"output {path} is a directory")
+    if path.suffix.lower() not in MP4_SUFFIXES:
+        raise OutputError(f"output {path}: fastviz writes MP4 (H.264 and AAC) video, so "
+                          f"name it .mp4 or .m4v; {path.suffix or 'no extension'} would "
+                          "promise a format it is not")
     for source in inputs:
         if isinstance(source, (str, os.PathLike)) and _same_file(path, Path(source)):
             raise OutputError(f"output {path} is the input {source}; writing it would "

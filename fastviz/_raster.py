@@ -1,9 +1,11 @@
 """Scenes (background picture, electrode positions, colour map) and the frame renderer."""
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from ._errors import InputError
+from ._ffmpeg import check_frame_size
 from ._kernels import _render_frames, _render_frames_nv12
 
 LUT_SIZE = 256
@@ -65,16 +67,24 @@ def load_background(background, size=None):
     if isinstance(background, (str, Path)):
         path = Path(background)
         if not path.is_file():
-            raise InputError(f"background picture not found: {path}")
+            what = "a folder, not a picture" if path.is_dir() else "not found"
+            raise InputError(f"background picture {what}: {path}")
         try:
-            with Image.open(path) as im:
-                im.load()
-                if im.mode in ("I", "I;16", "I;16B", "I;16L", "F"):  # 16-bit or float grey
-                    top = 1.0 if im.mode == "F" else 65535.0
-                    background = np.repeat(np.asarray(im, float)[..., None] / top, 3, axis=2)
-                else:
-                    image = im.convert("RGBA")
-        except (UnidentifiedImageError, OSError, ValueError) as exc:
+            with warnings.catch_warnings():
+                # Pillow warns above MAX_IMAGE_PIXELS (89 million) and refuses twice
+                # that; here both are refused, before the pixels are decoded.
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                with Image.open(path) as im:
+                    im.load()
+                    if im.mode in ("I", "I;16", "I;16B", "I;16L", "F"):  # 16-bit/float grey
+                        top = 1.0 if im.mode == "F" else 65535.0
+                        grey = np.asarray(im, float)[..., None] / top
+                        background = np.repeat(grey, 3, axis=2)
+                    else:
+                        image = im.convert("RGBA")
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise InputError(f"background picture {path} is too large: {exc}") from None
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
             raise InputError(f"cannot read background picture {path}: {exc}") from None
     if not isinstance(background, (str, Path)):
         array = np.asarray(background)
@@ -124,11 +134,16 @@ def load_electrodes(path):
     path = Path(path)
     if not path.is_file():
         raise InputError(f"electrode table not found: {path}")
-    try:
-        table = pd.read_csv(path, skipinitialspace=True)
-        table.columns = table.columns.str.strip()
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read electrode table {path}: {exc}") from None
+    table = None
+    for encoding in ("utf-8-sig", "latin-1"):  # Latin-1 reads any bytes: spreadsheets
+        try:
+            table = pd.read_csv(path, skipinitialspace=True, encoding=encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+            raise InputError(f"cannot read electrode table {path}: {exc}") from None
+    table.columns = [str(c).strip() for c in table.columns]
     missing = {"x_2d", "y_2d"} - set(table.columns)
     if missing:
         raise InputError(f"electrode table {path} lacks column(s) {sorted(missing)}; "
@@ -139,8 +154,9 @@ def load_electrodes(path):
     bad = ~np.isfinite(xy).all(axis=1)
     if bad.any():
         row = int(np.argmax(bad))
-        raise InputError(f"electrode table {path}: row {row + 2} has a non-numeric "
-                         f"position {table.iloc[row][['x_2d', 'y_2d']].tolist()}")
+        x, y = (str(v) for v in table.iloc[row][["x_2d", "y_2d"]])
+        raise InputError(f"electrode table {path}: row {row + 2} has a position that is "
+                         f"not a number: x_2d={x!r}, y_2d={y!r}")
     return xy[:, 0].copy(), xy[:, 1].copy()
 
 
@@ -178,6 +194,37 @@ def post_colormap(n=LUT_SIZE):
     return _interpolate(colors, n)
 
 
+def _is_colour(text):
+    """Whether ``text`` names a colour (``"red"``, ``"#ff8000"``) and no colour map."""
+    from PIL import ImageColor
+
+    try:
+        import matplotlib
+    except ImportError:
+        pass
+    else:
+        if text in matplotlib.colormaps:  # "gray" is both: the map wins, as before
+            return False
+    try:
+        ImageColor.getrgb(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _rgba(colour):
+    """A colour name, ``#rrggbb``, or an RGB(A) tuple in 0..1, as RGBA in 0..1."""
+    from PIL import ImageColor
+
+    if isinstance(colour, str):
+        values = np.array(ImageColor.getrgb(colour), float) / 255  # 3 or 4 values
+    else:
+        values = np.asarray(colour, float)
+    if values.shape not in ((3,), (4,)):
+        raise ValueError(f"a colour is a name or 3 or 4 numbers in 0..1, got {colour!r}")
+    return np.append(values, 1.0) if len(values) == 3 else values
+
+
 def colormap_lut(cmap=None, alpha=1.0, n=LUT_SIZE):
     """A colour lookup table for the kernel: (n, 4) float32, RGB in 0..255, alpha 0..1.
 
@@ -185,7 +232,8 @@ def colormap_lut(cmap=None, alpha=1.0, n=LUT_SIZE):
     ----------
     cmap : None, str, sequence of colours, or array
         None or ``"post"``: the post's red - light - green map. Another string: a
-        matplotlib colour map name (needs matplotlib; read once, here). A sequence of
+        matplotlib colour map name (needs matplotlib; read once, here), or one colour
+        for every value (``"red"``: size alone shows the amplitude). A sequence of
         colours (names or ``#rrggbb`` as Pillow reads them, or RGB(A) tuples in 0..1) is
         interpolated evenly. An (m, 3|4) array in 0..1 is used as the table.
     alpha : float
@@ -198,7 +246,7 @@ def colormap_lut(cmap=None, alpha=1.0, n=LUT_SIZE):
     """
     if cmap is None or (isinstance(cmap, str) and cmap == "post"):
         rgba = post_colormap(n)
-    elif isinstance(cmap, str):
+    elif isinstance(cmap, str) and not _is_colour(cmap):
         try:
             import matplotlib
         except ImportError:
@@ -207,18 +255,16 @@ def colormap_lut(cmap=None, alpha=1.0, n=LUT_SIZE):
         try:
             rgba = matplotlib.colormaps[cmap].resampled(n)(np.arange(n))
         except KeyError:
-            raise InputError(f"unknown colour map {cmap!r}") from None
+            raise InputError(f"{cmap!r} is neither a colour nor a matplotlib colour "
+                             "map") from None
+    elif isinstance(cmap, np.ndarray) and cmap.ndim == 2:
+        rgba = cmap.astype(float)
     else:
-        from PIL import ImageColor
-
-        if isinstance(cmap, np.ndarray) and cmap.ndim == 2:
-            rgba = cmap.astype(float)
-        else:
-            try:
-                rgba = _interpolate([np.array(ImageColor.getrgb(c)) / 255 if isinstance(c, str)
-                                     else np.asarray(c, float) for c in cmap], n)
-            except (ValueError, TypeError) as exc:
-                raise InputError(f"cannot read colours {cmap!r}: {exc}") from None
+        colours = [cmap] if isinstance(cmap, str) else list(cmap)
+        try:
+            rgba = _interpolate([_rgba(c) for c in colours], n)
+        except (ValueError, TypeError) as exc:
+            raise InputError(f"cannot read colours {cmap!r}: {exc}") from None
     if rgba.ndim != 2 or rgba.shape[1] not in (3, 4) or not len(rgba):
         raise InputError(f"colour table must be (n, 3|4), got {rgba.shape}")
     lut = np.ones((len(rgba), 4), np.float32)
@@ -292,6 +338,7 @@ class FrameRenderer:
     def __init__(self, background, xs, ys, *, size=None, cmap=None, dot_size=100.0,
                  min_value=0.01, alpha=1.0):
         picture = load_background(background)
+        check_frame_size(*(picture.shape[1::-1] if size is None else size))
         self.background = _resized(picture, size)
         self.height, self.width = self.background.shape[:2]
         xs = np.asarray(xs, float).ravel()

@@ -1,20 +1,24 @@
 """The pipeline: audio -> envelopes -> per-electrode amplitudes -> frames -> MP4."""
+import difflib
 import math
-import sys
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
 from ._analysis import audio_envelopes, electrode_bands, scale_minmax
+from ._audio import as_channels_first, check_channel
 from ._demo import demo_scene, jingle_bells
-from ._encode import VideoWriter, as_fraction, check_output
-from ._errors import InputError
+from ._encode import VideoWriter, as_fraction, check_output, check_preset
+from ._errors import FastvizError, InputError
+from ._ffmpeg import check_frame_size
+from ._progress import progress_bar
 from ._raster import FrameRenderer, load_electrodes, values_at
 
 CHUNK_FRAMES = 8  # frames a worker renders per task; a few chunks per worker in memory
+MAX_FPS = 240
 
 
 @dataclass(frozen=True)
@@ -57,14 +61,20 @@ class Options:
     progress: bool = True
 
     def __post_init__(self):
-        as_fraction(self.fps)
+        if as_fraction(self.fps) > MAX_FPS:
+            raise ValueError(f"fps must be at most {MAX_FPS} frames a second (what players "
+                             f"and H.264's levels are made for), got {self.fps}")
         if self.background is not None and self.electrodes is None:
             raise InputError("a background picture needs electrode positions in its "
                              "pixels (electrodes=...)")
-        if self.size is not None and (len(self.size) != 2 or min(self.size) <= 0):
-            raise ValueError(f"size must be (width, height) > 0, got {self.size}")
+        if self.size is not None:
+            if len(self.size) != 2 or min(self.size) <= 0:
+                raise ValueError(f"size must be a width and a height above 0, "
+                                 f"got {'x'.join(map(str, self.size))}")
+            check_frame_size(*self.size)
         if self.jobs is not None and int(self.jobs) == 0:
             raise ValueError("jobs must be a number of threads, or -1 for every core")
+        check_preset(self.preset)
         if not 0 <= int(self.crf) <= 51:
             raise ValueError(f"crf must be in 0..51, got {self.crf}")
         if self.start is not None and self.start < 0:
@@ -73,11 +83,33 @@ class Options:
             raise ValueError(f"duration must be > 0 seconds, got {self.duration}")
 
 
+def options_from(function, options):
+    """``Options(**options)``, with a misspelt keyword named as ``function``'s.
+
+    Examples
+    --------
+    >>> options_from("render", {"fsp": 25})
+    Traceback (most recent call last):
+    ...
+    TypeError: render() got an unexpected keyword argument 'fsp'; did you mean 'fps'?
+    """
+    known = [f.name for f in fields(Options)]
+    for name in options:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise TypeError(f"{function}() got an unexpected keyword argument {name!r}{hint}")
+    return Options(**options)
+
+
 def make_renderer(options, names=None):
     """The FrameRenderer for ``options``' scene (the bundled one by default).
 
-    ``options.electrodes`` may be a CSV path, an (n, 2) array or ``(xs, ys)`` of pixel
-    positions, or a dict of channel name to (x, y) when ``names`` are given.
+    ``options.electrodes`` may be a CSV path, a table (a pandas DataFrame) with ``x_2d``
+    and ``y_2d`` columns, an (n, 2) array of (x, y) pixel positions, or a dict of
+    channel name to (x, y) when ``names`` are given. There is no ``(xs, ys)`` form: a
+    pair would read the same as two points, so separate coordinates go through
+    ``np.column_stack([xs, ys])``.
     """
     background, electrodes = options.background, options.electrodes
     if background is None:  # electrodes alone are placed on the bundled brain
@@ -93,10 +125,15 @@ def make_renderer(options, names=None):
         if missing:
             raise InputError(f"no position for channel(s) {missing[:5]} in electrodes")
         xs, ys = np.array([electrodes[n] for n in names], float).T
-    elif isinstance(electrodes, tuple) and len(electrodes) == 2:  # (xs, ys)
-        xs, ys = electrodes
-    else:  # (n, 2); a (2, 2) array would be ambiguous, so only the tuple is (xs, ys)
-        xs, ys = np.asarray(electrodes, float).reshape(-1, 2).T
+    elif hasattr(electrodes, "columns"):
+        xs, ys = np.asarray(electrodes[["x_2d", "y_2d"]], float).T
+    else:
+        points = np.asarray(electrodes, float)
+        if points.ndim != 2 or points.shape[1] != 2:
+            raise InputError(f"electrodes must be (n, 2) points (x, y), got shape "
+                             f"{points.shape}; for separate x and y arrays pass "
+                             "np.column_stack([xs, ys])")
+        xs, ys = points.T
     return FrameRenderer(background, xs, ys, size=options.size, cmap=options.cmap,
                          dot_size=options.dot_size, alpha=options.alpha)
 
@@ -169,15 +206,11 @@ class Plan:
 
 def write_video(plan, output, options):
     """Render ``plan``'s frames and encode them through one ffmpeg."""
-    from tqdm import tqdm
-
     writer = VideoWriter(output, plan.renderer.nv12_size, plan.fps, audio=plan.audio,
                          audio_start=plan.audio_start, audio_duration=plan.audio_duration,
                          preset=options.preset, crf=options.crf, pixel_format="nv12",
                          overwrite=options.overwrite, n_frames=plan.n_frames)
-    with writer, tqdm(total=plan.n_frames, unit="frame", desc=Path(output).name,
-                      disable=not options.progress, file=sys.stderr,
-                      dynamic_ncols=True) as bar:
+    with writer, progress_bar(plan.n_frames, Path(output).name, options.progress) as bar:
         for frames in iter_frames(plan.renderer, plan.values, plan.n_frames, options.jobs):
             writer.write(frames)
             bar.update(len(frames))
@@ -217,7 +250,7 @@ def render(audio, output, **options):
 
         render("song.wav", "song.mp4", fps=25, preset="ultrafast")
     """
-    opts = Options(**options)
+    opts = options_from("render", options)
     check_output(output, opts.overwrite, [audio, opts.background, opts.electrodes])
     return write_video(plan_render(audio, opts), output, opts)
 
@@ -233,12 +266,20 @@ def demo(output="jinglebells.mp4", **options):
     """
     from scipy.io import wavfile
 
-    Options(**options)  # refuse bad options before synthesising the song
+    opts = options_from("demo", options)  # refuse bad options before synthesising
     samples, rate = jingle_bells()
+    check_channel(opts.channel, 1, "the demo song")
+    length = len(samples) / rate
+    if opts.start is not None and opts.start >= length:
+        raise InputError(f"start {opts.start} s is past the end of the demo song "
+                         f"({length:.1f} s)")
     with tempfile.TemporaryDirectory(prefix="fastviz-") as tmp:
         wav = Path(tmp) / "jinglebells.wav"
         wavfile.write(wav, rate, samples)
-        return render(wav, output, **options)
+        try:
+            return render(wav, output, **options)
+        except FastvizError as exc:  # name the song, not a deleted scratch file
+            raise type(exc)(str(exc).replace(str(wav), "the demo song")) from None
 
 
 def _signal(data, rate):
@@ -256,12 +297,30 @@ def _signal(data, rate):
         locs = np.array([data.info["chs"][p]["loc"][:3] for p in picks])
         return values, data.info["sfreq"], [data.ch_names[p] for p in picks], locs
     values = np.asarray(data, float)
-    if values.ndim != 2 or not values.size or not np.isfinite(values).all():
-        raise InputError(f"signal must be a finite (n_electrodes, n_times) array, "
+    if values.ndim != 2 or not values.size:
+        raise InputError(f"signal must be an (n_electrodes, n_times) array, "
                          f"got shape {values.shape}")
+    if np.isinf(values).any():
+        raise InputError("signal has infinite values; use NaN to hide a dot")
     if not rate or rate <= 0:
         raise InputError("rate (Hz) is required with a signal array")
     return values, float(rate), None, None
+
+
+def _cut(values, rate, audio, start, duration):
+    """The part of a signal (and of an audio array) from ``start`` for ``duration`` s."""
+    first = round((start or 0) * rate)
+    if first >= values.shape[1]:
+        raise InputError(f"start {start} s is past the end of the signal "
+                         f"({values.shape[1] / rate:.3f} s)")
+    stop = values.shape[1] if duration is None else first + max(1, round(duration * rate))
+    if isinstance(audio, tuple):
+        samples, audio_rate = audio
+        samples = as_channels_first(samples)
+        a = round((start or 0) * audio_rate)
+        b = None if duration is None else a + round(duration * audio_rate)
+        audio = (samples[:, a:b], audio_rate)
+    return values[:, first:stop], audio
 
 
 def _projected_scene(locs, size):
@@ -315,12 +374,16 @@ def render_signal(data, output, rate=None, *, audio=None, scaling="minmax",
         raw = mne.io.RawArray(data, info)
         render_signal(raw, "ecog.mp4", smoothing=5.0)
     """
-    opts = Options(**options)
-    check_output(output, opts.overwrite)
+    opts = options_from("render_signal", options)
+    if opts.channel is not None:
+        raise ValueError("channel picks an audio channel to analyse; render_signal draws "
+                         "every electrode of its signal, so pass a subset of it instead")
+    check_output(output, opts.overwrite, [audio if not isinstance(audio, tuple) else None])
     values, rate, names, locs = _signal(data, rate)
+    values, audio = _cut(values, rate, audio, opts.start, opts.duration)
     if opts.background is None and opts.electrodes is None and locs is not None:
         background, xs, ys = _projected_scene(locs, opts.size)
-        opts = replace(opts, background=background, electrodes=(xs, ys))
+        opts = replace(opts, background=background, electrodes=np.column_stack([xs, ys]))
     renderer = make_renderer(opts, names)
     if renderer.n_electrodes != len(values):
         raise InputError(f"the signal has {len(values)} electrodes but the scene has "
@@ -328,6 +391,9 @@ def render_signal(data, output, rate=None, *, audio=None, scaling="minmax",
     if smoothing is not None:
         import mne
 
+        if np.isnan(values).any():
+            raise InputError("smoothing needs a signal without NaN (a filter would "
+                             "spread each NaN over its neighbours)")
         values = mne.filter.filter_data(values, rate, None, smoothing, verbose="error")
     if isinstance(scaling, str) and scaling == "minmax":
         amplitudes = scale_minmax(values)
@@ -337,5 +403,6 @@ def render_signal(data, output, rate=None, *, audio=None, scaling="minmax",
             raise ValueError(f"scaling needs vmin < vmax, got {scaling}")
         amplitudes = np.clip((values - vmin) / (vmax - vmin), 0, 1)
     plan = Plan(renderer, amplitudes, rate, None, as_fraction(opts.fps),
-                frame_count(values.shape[1] / rate, opts.fps), audio)
+                frame_count(values.shape[1] / rate, opts.fps), audio,
+                *((None, None) if isinstance(audio, tuple) else (opts.start, opts.duration)))
     return write_video(plan, output, opts)

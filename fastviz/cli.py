@@ -1,11 +1,81 @@
 """Command line: ``fastviz render AUDIO -o OUT.mp4``, ``fastviz demo``, ``fastviz --version``."""
 import argparse
 import atexit
+import contextlib
 import os
+import re
+import signal
 import sys
+import threading
 
 from . import __version__
 from ._errors import FastvizError
+from ._progress import stderr
+
+EPILOG = """examples:
+  fastviz demo                                    the built-in demo to jinglebells.mp4
+  fastviz render song.wav -o song.mp4             on the bundled brain and grid
+  fastviz render talk.mp3 -o talk.mp4 --background brain.png --electrodes grid.csv
+  fastviz render take.flac -o take.mp4 --start 60 --duration 30 --size 1280x720 -y
+
+exit codes: 0 written; 1 an error (one "error:" line says what and which file);
+2 a usage error; 130, 143, 129 stopped by SIGINT (Ctrl-C), SIGTERM, SIGHUP.
+Nothing is left at the output path unless the video is complete."""
+
+# Library messages name Python keywords; the command line names its flags instead.
+_OPTIONS = ("background", "electrodes", "size", "fps", "jobs", "crf", "preset", "start",
+            "duration", "channel", "cmap")
+_FLAGS = {"overwrite=True": "-y", "electrodes=...": "--electrodes",
+          **{name: f"--{name}" for name in _OPTIONS}}
+_KEYWORD = re.compile(r"\b(overwrite=True|electrodes=\.\.\.|"
+                      rf"(?:{'|'.join(_OPTIONS)})(?= must\b| needs\b))")
+
+
+def flag_words(message):
+    """A library message with its keyword names given as the command line's flags.
+
+    Examples
+    --------
+    >>> flag_words("output o.mp4 exists; pass overwrite=True to replace it")
+    'output o.mp4 exists; pass -y to replace it'
+    >>> flag_words("size must be (width, height) > 0")
+    '--size must be (width, height) > 0'
+    """
+    return _KEYWORD.sub(lambda m: _FLAGS[m.group(1)], message)
+
+
+class Stopped(KeyboardInterrupt):
+    """Raised in the main thread by SIGTERM or SIGHUP, so the render unwinds as on Ctrl-C."""
+
+    def __init__(self, signum):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _signals_stop_the_render():
+    """SIGTERM and SIGHUP raise ``Stopped`` once; later signals wait for the cleanup."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+    names = ("SIGINT", "SIGTERM", "SIGHUP")
+    signums = [getattr(signal, n) for n in names if hasattr(signal, n)]
+    previous = {s: signal.getsignal(s) for s in signums}
+
+    def stop(signum, frame):
+        for s in signums:  # one interruption: the cleanup it starts must run to the end
+            signal.signal(s, signal.SIG_IGN)
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise Stopped(signum)
+
+    for s in signums:
+        signal.signal(s, stop)
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def _size(text):
@@ -18,42 +88,79 @@ def _size(text):
 
 def _parser():
     parser = argparse.ArgumentParser(
-        prog="fastviz", description="Render audio as electrodes pulsing on a brain.")
+        prog="fastviz", description="Render audio as electrodes pulsing on a brain.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"fastviz {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
-    render = commands.add_parser("render", help="render an audio file to an MP4")
-    render.add_argument("audio", help="audio file (WAV, FLAC, OGG, MP3, ...)")
+    render = commands.add_parser("render", help="render an audio file to an MP4",
+                                 epilog=EPILOG,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    render.add_argument("audio", help="audio file (WAV, FLAC, OGG, MP3, a video's sound...)")
     render.add_argument("-o", "--output", required=True, help="MP4 to write")
-    demo = commands.add_parser("demo", help="render the built-in Jingle Bells demo")
+    demo = commands.add_parser("demo", help="render the built-in Jingle Bells demo",
+                               epilog=EPILOG,
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
     demo.add_argument("-o", "--output", default="jinglebells.mp4",
                       help="MP4 to write (default: %(default)s)")
     for sub in (render, demo):
         scene = sub.add_argument_group("scene (default: the built-in brain and grid)")
         scene.add_argument("--background", help="background picture")
-        scene.add_argument("--electrodes", help="CSV with x_2d,y_2d pixel columns")
-        scene.add_argument("--cmap", help="matplotlib colour map name, or colours "
-                           "joined by commas (default: the post's red-light-green)")
+        scene.add_argument("--electrodes", help="CSV with x_2d,y_2d pixel columns "
+                           "(y downward, as in the picture)")
+        scene.add_argument("--cmap", help="matplotlib colour map name, one colour, or "
+                           "colours joined by commas (default: the post's red-light-green)")
         sub.add_argument("--size", type=_size, help="video WIDTHxHEIGHT "
                          "(default: the picture's)")
-        sub.add_argument("--fps", default="30", help="frame rate, e.g. 30 or 30000/1001")
+        sub.add_argument("--fps", default="30", help="frame rate up to 240, e.g. 25 or "
+                         "30000/1001 (default: %(default)s)")
         sub.add_argument("--jobs", type=int, help="render threads (default: all cores)")
-        sub.add_argument("--preset", default="veryfast", help="libx264 preset")
-        sub.add_argument("--crf", type=int, default=20, help="libx264 quality, 0-51")
+        sub.add_argument("--preset", default="veryfast", help="libx264 preset, ultrafast "
+                         "(fastest, biggest file) to veryslow (default: %(default)s)")
+        sub.add_argument("--crf", type=int, default=20, help="libx264 quality, 0 (lossless) "
+                         "to 51; lower is better (default: %(default)s)")
         sub.add_argument("--start", type=float, help="seconds of audio to skip")
         sub.add_argument("--duration", type=float, help="seconds of audio to render")
         sub.add_argument("--channel", type=int,
                          help="analyse this channel (from 0) instead of the mono mix")
         sub.add_argument("-y", "--overwrite", action="store_true",
                          help="replace an existing output")
-        sub.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+        sub.add_argument("-q", "--quiet", action="store_true", help="no progress")
+        sub.add_argument("--debug", action="store_true",
+                         help="show a traceback with an error")
     return parser
 
 
 def main(argv=None):
     """Run the command line; return the exit code."""
+    args = _parser().parse_args(argv)
+    err = stderr()
+    with _signals_stop_the_render():
+        try:
+            path = _run(args)
+        except Stopped as exc:
+            print(f"error: stopped by {exc}; no output was written", file=err)
+            return 128 + exc.signum
+        except KeyboardInterrupt:
+            print("error: interrupted; no output was written", file=err)
+            return 130
+        except MemoryError:
+            if args.debug:
+                raise
+            print("error: out of memory; try a smaller --size or fewer --jobs", file=err)
+            return 1
+        except (FastvizError, ValueError, OSError) as exc:
+            if args.debug:
+                raise
+            print(f"error: {flag_words(str(exc))}", file=err)
+            return 1
+    if not args.quiet:
+        print(f"wrote {path}", file=err)
+    return 0
+
+
+def _run(args):
     from ._render import demo, render
 
-    args = _parser().parse_args(argv)
     cmap = args.cmap
     if cmap and "," in cmap:
         cmap = [c.strip() for c in cmap.split(",")]
@@ -61,20 +168,9 @@ def main(argv=None):
                    fps=args.fps, jobs=args.jobs, preset=args.preset, crf=args.crf,
                    start=args.start, duration=args.duration, channel=args.channel,
                    cmap=cmap, overwrite=args.overwrite, progress=not args.quiet)
-    try:
-        if args.command == "demo":
-            path = demo(args.output, **options)
-        else:
-            path = render(args.audio, args.output, **options)
-    except (FastvizError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("error: interrupted; no output was written", file=sys.stderr)
-        return 130
-    if not args.quiet:
-        print(f"wrote {path}", file=sys.stderr)
-    return 0
+    if args.command == "demo":
+        return demo(args.output, **options)
+    return render(args.audio, args.output, **options)
 
 
 def run():

@@ -114,7 +114,7 @@ def test_render_encodes_exactly_the_frames_of_its_analysis(tmp_path):
     background = rng.integers(0, 256, (90, 121, 3)).astype(np.uint8)
     xs, ys = rng.uniform(0, 121, 20), rng.uniform(0, 90, 20)
     out = fastviz.render(audio, tmp_path / "v.mp4", background=background,
-                         electrodes=(xs, ys), fps=25, crf=0, progress=False)
+                         electrodes=np.column_stack([xs, ys]), fps=25, crf=0, progress=False)
     env = fastviz.audio_envelopes(audio)
     amplitudes = fastviz.scale_minmax(env.values)[fastviz.electrode_bands(ys, 10)]
     renderer = fastviz.FrameRenderer(background, xs, ys)
