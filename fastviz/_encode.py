@@ -6,6 +6,7 @@ where the output should be.
 """
 import os
 import shlex
+import signal
 import subprocess
 import tempfile
 from fractions import Fraction
@@ -336,7 +337,12 @@ class VideoWriter:
         return {"new": "not open yet", "closed": "closed"}.get(self._state, self._state)
 
     def _error(self, what):
-        return EncodeError(f"{what} (exit code {self._proc.returncode}) while writing "
+        code = self._proc.returncode
+        if code is not None and code < 0:  # killed: ffmpeg could say nothing
+            how = f"killed by {signal.Signals(-code).name}"
+        else:
+            how = f"exit code {code}"
+        return EncodeError(f"{what} ({how}) while writing "
                            f"{self.path}\ncommand: {self.command}\n"
                            f"ffmpeg said:\n{self._log.tail()}")
 
