@@ -30,9 +30,10 @@ def as_fraction(fps):
     try:
         rate = Fraction(str(fps)) if not isinstance(fps, Fraction) else fps
     except (ValueError, ZeroDivisionError):
-        raise ValueError(f"frame rate must be a positive number or a/b, got {fps!r}") from None
+        raise ValueError(f"fps must be a positive number or a/b (a frame rate), "
+                         f"got {fps!r}") from None
     if rate <= 0:
-        raise ValueError(f"frame rate must be positive, got {fps!r}")
+        raise ValueError(f"fps must be a positive frame rate, got {fps!r}")
     return rate
 
 
