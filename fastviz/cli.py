@@ -153,6 +153,12 @@ def main(argv=None):
                 raise
             print(f"error: {flag_words(str(exc))}", file=err)
             return 1
+        except Exception as exc:  # a bug: still one line, and the way to see more
+            if args.debug:
+                raise
+            print(f"error: unexpected {type(exc).__name__}: {exc} (a fastviz bug: "
+                  "--debug shows the traceback to report)", file=err)
+            return 1
     if not args.quiet:
         print(f"wrote {path}", file=err)
     return 0

@@ -193,3 +193,20 @@ def test_missing_ffmpeg_is_an_error_not_a_traceback(tmp_path, wav):
                           text=True)
     assert done.returncode == 1 and done.stderr.startswith("error: ")
     assert "Traceback" not in done.stderr
+
+
+def test_a_render_thread_raising_stops_the_render_cleanly(tmp_path, wav, monkeypatch):
+    calls = []
+    draw = fastviz.FrameRenderer.frames_nv12
+
+    def failing(self, values, out=None):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("a render thread broke")
+        return draw(self, values, out)
+
+    monkeypatch.setattr(fastviz.FrameRenderer, "frames_nv12", failing)
+    with pytest.raises(RuntimeError, match="a render thread broke"):
+        fastviz.render(wav, tmp_path / "o.mp4", size=(64, 48), jobs=2, progress=False)
+    assert not (tmp_path / "o.mp4").exists() and not leftovers(tmp_path)
+    assert not ffmpeg_processes_writing(tmp_path)
