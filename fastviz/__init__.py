@@ -4,7 +4,7 @@ __version__ = "0.1.0"
 from ._analysis import Envelopes, audio_envelopes, electrode_bands, scale_minmax
 from ._audio import load_audio
 from ._encode import VideoWriter
-from ._errors import EncodeError, FastvizError, InputError, OutputError
+from ._errors import EncodeError, FastvizError, FastvizWarning, InputError, OutputError
 from ._raster import FrameRenderer, colormap_lut, load_background, load_electrodes, values_at
 from ._render import Options, demo, render, render_signal
 
@@ -12,6 +12,7 @@ __all__ = [
     "EncodeError",
     "Envelopes",
     "FastvizError",
+    "FastvizWarning",
     "FrameRenderer",
     "InputError",
     "Options",

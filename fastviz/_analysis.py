@@ -6,12 +6,22 @@ clip at 1. Two things differ, on purpose:
 
 - The post analysed at 11025 Hz, whose Nyquist (5512.5 Hz) is below its top band;
   current MNE refuses that. We analyse at 22050 Hz and decimate by 800, which gives the
-  post's envelope rate exactly (11025 / 400 = 22050 / 800 = 27.5625 Hz).
+  post's envelope rate exactly (11025 / 400 = 22050 / 800 = 27.5625 Hz). Rates whose
+  exact ratio to 22050 Hz needs factors above 2560 (most non-integer rates, 44056 Hz,
+  192001 Hz) are resampled by the nearest ratio within that bound instead: the analysis
+  rate is then off 22050 Hz by at most 1 / 2560 (0.04 %), and the wavelets and
+  ``Envelopes.rate`` use the rate really obtained, so bands and timing stay exact.
 - Resampling is MNE's polyphase method (0.05 s for 180 s of audio, against 2.6 s for
   its default FFT method), and the Morlet amplitude is computed only at the decimated
   instants, as a strided dot product with MNE's own wavelets. That is the same number
   ``mne.time_frequency.tfr_array_morlet(..., decim=800)`` returns (tested), without
   transforming the 21 999 samples in every 22 000 that decimation throws away.
+
+The envelopes hold exactly the instants inside the audio (sample k at ``k / rate`` for
+every ``k / rate < duration``), never the zeros the resampler pads with: those would
+add near-zero columns to the whole-file min-max scaling. Bands the source cannot hold
+(near or above its Nyquist) are set to zero, so they stay dark rather than scaling
+leakage up to full size.
 
 Long files are analysed in blocks that overlap by more than the resampling filter and
 the longest wavelet reach, so the result equals the whole-file analysis (tested).
@@ -29,11 +39,11 @@ from ._errors import InputError
 
 ANALYSIS_RATE = 22050
 DECIM = 800
-ENVELOPE_RATE = ANALYSIS_RATE / DECIM
 FREQS = np.logspace(np.log10(400), np.log10(6000), 10)
 N_CYCLES = 7.0
 LOWPASS_HZ = 5.0
 SCALE_RANGE = (0.0, 1.6)
+MAX_FACTOR = 2560  # bound on the resampling factors; 384 kHz (147 / 2560) stays exact
 
 
 @dataclass(frozen=True)
@@ -50,18 +60,29 @@ class Envelopes:
         Band centre frequencies in Hz, low to high.
     duration : float
         Length of the analysed audio in seconds.
+    dark : ndarray of bool, shape (n_freqs,)
+        True for the bands the source cannot hold: those whose centre plus one Morlet
+        spread, ``f * (1 + 1 / n_cycles)``, lies above its Nyquist frequency. Their
+        rows are zero. By default no band is dark.
 
     Examples
     --------
     >>> env = audio_envelopes(np.zeros(44100), 44100)
     >>> env.values.shape, env.rate, env.duration
     ((10, 28), 27.5625, 1.0)
+    >>> audio_envelopes(np.zeros(8000), 8000).dark.nonzero()[0]
+    array([8, 9])
     """
 
     values: np.ndarray
     rate: float
     freqs: np.ndarray
     duration: float
+    dark: np.ndarray = None
+
+    def __post_init__(self):
+        if self.dark is None:
+            object.__setattr__(self, "dark", np.zeros(len(self.freqs), bool))
 
 
 def audio_envelopes(audio, rate=None, *, channel=None, start=None, duration=None,
@@ -92,6 +113,9 @@ def audio_envelopes(audio, rate=None, *, channel=None, start=None, duration=None
     Returns
     -------
     Envelopes
+        One column per envelope instant inside the audio. Bands whose centre plus one
+        frequency spread (``f * (1 + 1 / n_cycles)``) lies above the Nyquist frequency
+        of the source (or of the analysis) are zero and marked in ``dark``.
 
     Examples
     --------
@@ -105,8 +129,8 @@ def audio_envelopes(audio, rate=None, *, channel=None, start=None, duration=None
         raise ValueError(f"freqs must lie in (0, {ANALYSIS_RATE / 2}) Hz, got {freqs}")
     if isinstance(audio, (str, bytes)) or hasattr(audio, "__fspath__"):
         with AudioStream(audio, channel, start, duration) as stream:
-            values, n = _envelopes(stream.blocks(), stream.rate, freqs, n_cycles,
-                                   block_seconds)
+            values, n, env_rate = _envelopes(stream.blocks(), stream.rate, freqs, n_cycles,
+                                             block_seconds)
         rate = stream.rate
     else:
         samples = as_channels_first(audio)
@@ -114,11 +138,34 @@ def audio_envelopes(audio, rate=None, *, channel=None, start=None, duration=None
         samples = samples[channel] if channel is not None else samples.mean(axis=0)
         if not rate or rate <= 0:
             raise InputError("rate (Hz) is required with an audio array")
-        values, n = _envelopes([samples], rate, freqs, n_cycles, block_seconds)
+        values, n, env_rate = _envelopes([samples], rate, freqs, n_cycles, block_seconds)
     if lowpass is not None:
-        values = mne.filter.filter_data(values, ENVELOPE_RATE, None, lowpass,
-                                        verbose="error")
-    return Envelopes(values, ENVELOPE_RATE, freqs, n / rate)
+        values = mne.filter.filter_data(values, env_rate, None, lowpass, verbose="error")
+    # A Morlet band at f spreads over sigma_f = f / n_cycles. Once f + sigma_f passes the
+    # Nyquist frequency, much of the band's own range is missing and what it measures is
+    # the skirt of lower bands and the resampler's transition band at the Nyquist; the
+    # whole-file min-max scaling would blow that leakage up to full size.
+    nyquist = min(rate, env_rate * DECIM) / 2
+    dark = freqs * (1 + 1 / np.asarray(n_cycles)) > nyquist
+    values[dark] = 0
+    return Envelopes(values, env_rate, freqs, n / rate, dark)
+
+
+def _resampling_factors(rate):
+    """(up, down), each at most MAX_FACTOR, with rate * up / down nearest ANALYSIS_RATE.
+
+    Bounding the factors bounds the polyphase filter (20 * max(up, down) taps) and the
+    block quantum; a float rate's exact ratio would need factors in the millions. The
+    best approximation with both terms at most MAX_FACTOR is off by at most
+    1 / MAX_FACTOR relative to ANALYSIS_RATE.
+    """
+    ratio = Fraction(ANALYSIS_RATE) / Fraction(float(rate))
+    ratio = min(max(ratio, Fraction(1, MAX_FACTOR)), Fraction(MAX_FACTOR))
+    if ratio < 1:
+        ratio = ratio.limit_denominator(MAX_FACTOR)
+    else:  # bound the numerator: approximate the inverse
+        ratio = 1 / (1 / ratio).limit_denominator(MAX_FACTOR)
+    return ratio.numerator, ratio.denominator
 
 
 def _ceil_to(n, step):
@@ -126,10 +173,13 @@ def _ceil_to(n, step):
 
 
 def _envelopes(blocks, rate, freqs, n_cycles, block_seconds):
-    """Morlet amplitude at every DECIM-th analysis sample; returns (values, n_input)."""
-    ratio = Fraction(ANALYSIS_RATE) / Fraction(rate).limit_denominator(1000)
-    up, down = ratio.numerator, ratio.denominator
-    wavelets = mne.time_frequency.morlet(ANALYSIS_RATE, freqs, n_cycles, zero_mean=True)
+    """Morlet amplitude at every DECIM-th analysis sample inside the audio.
+
+    Returns (values, n_input, envelope rate in Hz).
+    """
+    up, down = _resampling_factors(rate)
+    analysis_rate = rate * up / down
+    wavelets = mne.time_frequency.morlet(analysis_rate, freqs, n_cycles, zero_mean=True)
     longest = max(len(w) for w in wavelets)
     # Blocks start on input samples that land on the envelope grid after resampling;
     # the context covers the wavelet reach plus the polyphase filter (10 * max taps).
@@ -155,25 +205,25 @@ def _envelopes(blocks, rate, freqs, n_cycles, block_seconds):
         stop = min(start + block, end) if ended else start + block
         seg_start = max(0, start - context)
         seg = buf[seg_start - buf_start:min(end, stop + context) - buf_start]
-        last = ended and stop == end
-        parts.append(_block(seg, seg_start, start, stop, up, down, wavelets, longest, last))
+        parts.append(_block(seg, seg_start, start, stop, up, down, wavelets, longest))
         start = stop
-        if last:
-            return np.concatenate(parts, axis=1), end
+        if ended and stop == end:
+            return np.concatenate(parts, axis=1), end, analysis_rate / DECIM
         drop = start - context - buf_start
         if drop > 0:
             buf, buf_start = buf[drop:], buf_start + drop
 
 
-def _block(seg, seg_start, start, stop, up, down, wavelets, longest, last):
+def _block(seg, seg_start, start, stop, up, down, wavelets, longest):
     """Envelope samples whose instants fall in input samples [start, stop)."""
     seg = np.concatenate([seg, np.zeros(-len(seg) % down, seg.dtype)])  # only at the end
     y = seg.astype(np.float64)
     if up != down:  # MNE's polyphase filter design fails on a 1:1 ratio
         y = mne.filter.resample(y, up, down, method="polyphase", verbose="error")
     y_start = seg_start * up // down
-    k0 = start * up // down // DECIM
-    k1 = -(-(y_start + len(y)) // DECIM) if last else stop * up // down // DECIM
+    # Instant k is at input sample k * DECIM * down / up; keep those before stop, not the
+    # ones in the padding (start is on the grid, so its ceiling is exact).
+    k0, k1 = (-(-i * up // (down * DECIM)) for i in (start, stop))
     padded = np.zeros(len(y) + 2 * longest)
     padded[longest:longest + len(y)] = y  # MNE's convolution is zero outside the signal
     out = np.empty((len(wavelets), k1 - k0))

@@ -43,3 +43,15 @@ class EncodeError(FastvizError):
     >>> issubclass(EncodeError, FastvizError)
     True
     """
+
+
+class FastvizWarning(UserWarning):
+    """Something the video shows differently from what one might expect, and why.
+
+    The command line prints each as one ``note:`` line.
+
+    Examples
+    --------
+    >>> issubclass(FastvizWarning, UserWarning)
+    True
+    """

@@ -2,6 +2,7 @@
 import difflib
 import math
 import tempfile
+import warnings
 from dataclasses import dataclass, fields, replace
 from fractions import Fraction
 from pathlib import Path
@@ -12,7 +13,7 @@ from ._analysis import audio_envelopes, electrode_bands, scale_minmax
 from ._audio import as_channels_first, check_channel
 from ._demo import demo_scene, jingle_bells
 from ._encode import VideoWriter, as_fraction, check_output, check_preset
-from ._errors import FastvizError, InputError
+from ._errors import FastvizError, FastvizWarning, InputError
 from ._ffmpeg import check_frame_size
 from ._progress import progress_bar
 from ._raster import FrameRenderer, load_electrodes, values_at
@@ -222,6 +223,10 @@ def plan_render(audio, opts):
     renderer = make_renderer(opts)
     env = audio_envelopes(audio, channel=opts.channel, start=opts.start,
                           duration=opts.duration)
+    if env.dark.any():
+        bands_hz = " and ".join(f"{f:.0f}" for f in env.freqs[env.dark])
+        warnings.warn(f"the {bands_hz} Hz band(s) stay dark: {audio} holds no sound "
+                      "there (its sample rate is too low)", FastvizWarning, stacklevel=3)
     bands = electrode_bands(renderer.ys, len(env.freqs))
     return Plan(renderer, scale_minmax(env.values), env.rate, bands, as_fraction(opts.fps),
                 frame_count(env.duration, opts.fps), audio, opts.start, opts.duration)

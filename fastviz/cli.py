@@ -7,9 +7,10 @@ import re
 import signal
 import sys
 import threading
+import warnings
 
 from . import __version__
-from ._errors import FastvizError
+from ._errors import FastvizError, FastvizWarning
 from ._progress import stderr
 
 EPILOG = """examples:
@@ -134,7 +135,10 @@ def main(argv=None):
     """Run the command line; return the exit code."""
     args = _parser().parse_args(argv)
     err = stderr()
-    with _signals_stop_the_render():
+    with _signals_stop_the_render(), warnings.catch_warnings():
+        warnings.simplefilter("once", FastvizWarning)
+        warnings.showwarning = lambda message, *rest, **kw: print(f"note: {message}",
+                                                                  file=err)
         try:
             path = _run(args)
         except Stopped as exc:

@@ -248,3 +248,14 @@ def test_8_bit_wav_file_renders_centred(tmp_path):
     wavfile.write(tmp_path / "u8.wav", rate, loud)
     samples, _ = fastviz.load_audio(tmp_path / "u8.wav")
     assert abs(samples.mean()) < 0.01
+
+
+def test_bands_above_the_sources_nyquist_stay_dark_and_the_cli_says_so(tmp_path, capsys):
+    rng = np.random.default_rng(3)
+    wav = write_wav(tmp_path / "phone.wav", rng.standard_normal(16000) * 0.3, 8000)
+    assert main(["render", str(wav), "-o", str(tmp_path / "o.mp4"), "--size", "64x48",
+                 "-q"]) == 0
+    notes = [line for line in capsys.readouterr().err.splitlines() if line.startswith("note:")]
+    assert len(notes) == 1 and "6000 Hz" in notes[0] and "phone.wav" in notes[0]
+    with pytest.warns(fastviz.FastvizWarning, match="stay dark"):
+        fastviz.render(wav, tmp_path / "p.mp4", size=(64, 48), progress=False)
