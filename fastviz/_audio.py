@@ -42,8 +42,13 @@ class AudioStream:
     def __init__(self, path, channel=None, start=None, duration=None):
         self.path = Path(path)
         if not self.path.is_file():
-            what = "a folder, not an audio file" if self.path.is_dir() else "not found"
-            raise InputError(f"audio file {what}: {self.path}")
+            if self.path.is_dir():
+                raise InputError(f"audio file is a folder: {self.path}")
+            if self.path.exists():  # a pipe, /dev/stdin, <(...): readable only once
+                raise InputError(f"audio {self.path} is a pipe, not a file: fastviz "
+                                 "reads the audio twice (analysis, then the video's "
+                                 "sound), so save it to a file first")
+            raise InputError(f"audio file not found: {self.path}")
         inputs, chain = input_arguments(self.path, start, duration)
         args = [*inputs, "-map", "0:a:0", "-af", chain,
                 "-map_metadata", "-1", "-flags", "+bitexact", "-fflags", "+bitexact",

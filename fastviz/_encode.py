@@ -73,8 +73,8 @@ def check_output(path, overwrite=False, inputs=()):
         if isinstance(source, (str, os.PathLike)) and _same_file(path, Path(source)):
             raise OutputError(f"output {path} is the input {source}; writing it would "
                               "destroy the input, so choose another name")
-    if path.exists() and not overwrite:
-        raise OutputError(f"output {path} exists; pass overwrite=True (-y) to replace it")
+    if os.path.lexists(path) and not overwrite:  # a dangling symlink counts too
+        raise OutputError(f"output {path} exists; pass overwrite=True to replace it")
     folder = path.parent
     if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
         raise OutputError(f"cannot write {path}: folder {folder} is missing or not writable")
@@ -134,7 +134,7 @@ def publish(tmp, path, overwrite=False):
     os.close(fd)
     os.replace(tmp, kept)
     raise OutputError(f"{path} appeared while rendering and was not replaced (pass "
-                      f"overwrite=True, -y, to replace it); the video is at {kept}")
+                      f"overwrite=True to replace it); the video is at {kept}")
 
 
 def audio_arguments(audio, channels, channel_mask=0, start=None, duration=None,
@@ -186,9 +186,10 @@ class VideoWriter:
     overwrite : bool
         Replace an existing ``path``.
     n_frames : int, optional
-        How many frames will be written. With audio, the sound is cut at the last
-        frame either way (a longer sound would freeze the picture); knowing the count
-        up front cuts it as it is encoded instead of by a stream copy at ``close``.
+        How many frames will be written, at most. With audio, the sound is cut at the
+        last frame either way (a longer sound would freeze the picture); knowing the
+        count up front cuts it as it is encoded instead of by a stream copy at
+        ``close``. Writing more than ``n_frames`` is refused.
 
     Examples
     --------
@@ -306,6 +307,12 @@ class VideoWriter:
             raise ValueError(f"frames must be uint8 of shape (n, "
                              f"{', '.join(map(str, self.frame_shape))}), "
                              f"got {frames.dtype} {frames.shape}")
+        if not len(frames):
+            return
+        if self.n_frames is not None and self.frames_written + len(frames) > self.n_frames:
+            raise ValueError(f"VideoWriter for {self.path} was told n_frames="
+                             f"{self.n_frames}, and its sound cut there; writing "
+                             f"{self.frames_written + len(frames)} frames would outrun it")
         try:
             self._proc.stdin.write(memoryview(np.ascontiguousarray(frames)).cast("B"))
         except (BrokenPipeError, OSError, ValueError):
@@ -365,7 +372,7 @@ class VideoWriter:
                 pass
             if self._proc.wait() != 0:
                 raise self._error("ffmpeg failed")
-            if self.audio is not None and self.n_frames is None:
+            if self.audio is not None and self.frames_written != self.n_frames:
                 self._cut_audio_at_last_frame()
             publish(self._tmp, self.path, self.overwrite)
         except BaseException:
@@ -386,6 +393,10 @@ class VideoWriter:
     def _remove_wav(self):
         if self._wav is not None and self._wav.exists():
             self._wav.unlink()
+
+    def __del__(self):  # dropped while open: no ffmpeg or temporary file may outlive it
+        if getattr(self, "_state", None) == "open":
+            self.abort()
 
     def __enter__(self):
         return self.open() if self._state == "new" else self

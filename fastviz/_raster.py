@@ -62,7 +62,7 @@ def load_background(background, size=None):
     >>> load_background(np.zeros((2, 4, 3), np.uint8), size=(8, 4)).shape
     (4, 8, 3)
     """
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     if isinstance(background, (str, Path)):
         path = Path(background)
@@ -74,7 +74,10 @@ def load_background(background, size=None):
                 # Pillow warns above MAX_IMAGE_PIXELS (89 million) and refuses twice
                 # that; here both are refused, before the pixels are decoded.
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
-                with Image.open(path) as im:
+                with Image.open(path) as opened:
+                    # as viewers show it: a phone photo stored sideways is turned upright,
+                    # so positions measured on the picture as seen land where meant
+                    im = ImageOps.exif_transpose(opened)
                     im.load()
                     if im.mode in ("I", "I;16", "I;16B", "I;16L", "F"):  # 16-bit/float grey
                         top = 1.0 if im.mode == "F" else 65535.0
@@ -196,8 +199,6 @@ def post_colormap(n=LUT_SIZE):
 
 def _is_colour(text):
     """Whether ``text`` names a colour (``"red"``, ``"#ff8000"``) and no colour map."""
-    from PIL import ImageColor
-
     try:
         import matplotlib
     except ImportError:
@@ -206,18 +207,29 @@ def _is_colour(text):
         if text in matplotlib.colormaps:  # "gray" is both: the map wins, as before
             return False
     try:
-        ImageColor.getrgb(text)
+        _rgba(text)
     except ValueError:
         return False
     return True
 
 
 def _rgba(colour):
-    """A colour name, ``#rrggbb``, or an RGB(A) tuple in 0..1, as RGBA in 0..1."""
+    """A colour name, ``#rrggbb``, or an RGB(A) tuple in 0..1, as RGBA in 0..1.
+
+    Names are Pillow's (CSS), and with matplotlib installed also its own (``"C0"``,
+    ``"tab:blue"``, ``"0.5"`` for grey).
+    """
     from PIL import ImageColor
 
     if isinstance(colour, str):
-        values = np.array(ImageColor.getrgb(colour), float) / 255  # 3 or 4 values
+        try:
+            values = np.array(ImageColor.getrgb(colour), float) / 255  # 3 or 4 values
+        except ValueError:
+            try:
+                from matplotlib.colors import to_rgba
+            except ImportError:
+                raise ValueError(f"unknown colour {colour!r}") from None
+            values = np.array(to_rgba(colour))  # raises ValueError when unknown
     else:
         values = np.asarray(colour, float)
     if values.shape not in ((3,), (4,)):

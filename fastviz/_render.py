@@ -20,6 +20,7 @@ from ._raster import FrameRenderer, load_electrodes, values_at
 
 CHUNK_FRAMES = 8  # frames a worker renders per task; a few chunks per worker in memory
 MAX_FPS = 240
+MIN_FPS = Fraction(1, 1000)
 
 
 @dataclass(frozen=True)
@@ -62,26 +63,37 @@ class Options:
     progress: bool = True
 
     def __post_init__(self):
-        if as_fraction(self.fps) > MAX_FPS:
-            raise ValueError(f"fps must be at most {MAX_FPS} frames a second (what players "
-                             f"and H.264's levels are made for), got {self.fps}")
+        fps = as_fraction(self.fps)
+        if not MIN_FPS <= fps <= MAX_FPS:
+            raise ValueError(f"fps must be from {MIN_FPS} (a frame every 1000 s) to "
+                             f"{MAX_FPS} frames a second (what players and H.264's levels "
+                             f"are made for), got {self.fps}")
         if self.background is not None and self.electrodes is None:
             raise InputError("a background picture needs electrode positions in its "
                              "pixels (electrodes=...)")
         if self.size is not None:
-            if len(self.size) != 2 or min(self.size) <= 0:
-                raise ValueError(f"size must be a width and a height above 0, "
-                                 f"got {'x'.join(map(str, self.size))}")
+            if (isinstance(self.size, str) or len(self.size) != 2
+                    or not all(_is_whole(v) and v > 0 for v in self.size)):
+                raise ValueError(f"size must be a (width, height) pair of whole numbers "
+                                 f"above 0, got {self.size!r}")
             check_frame_size(*self.size)
-        if self.jobs is not None and int(self.jobs) == 0:
-            raise ValueError("jobs must be a number of threads, or -1 for every core")
+        if self.jobs is not None and not (_is_whole(self.jobs) and self.jobs != 0):
+            raise ValueError(f"jobs must be a whole number of threads, or -1 for every "
+                             f"core, got {self.jobs!r}")
         check_preset(self.preset)
-        if not 0 <= int(self.crf) <= 51:
-            raise ValueError(f"crf must be in 0..51, got {self.crf}")
-        if self.start is not None and self.start < 0:
-            raise ValueError(f"start must be >= 0 seconds, got {self.start}")
-        if self.duration is not None and self.duration <= 0:
-            raise ValueError(f"duration must be > 0 seconds, got {self.duration}")
+        if not (_is_whole(self.crf) and 0 <= self.crf <= 51):
+            raise ValueError(f"crf must be a whole number in 0..51, got {self.crf!r}")
+        for name, low in (("start", 0), ("duration", 1e-9)):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, (int, float, np.number))
+                                          and math.isfinite(value) and value >= low):
+                raise ValueError(f"{name} must be a finite number of seconds "
+                                 f"{'>= 0' if low == 0 else '> 0'}, got {value!r}")
+
+
+def _is_whole(value):
+    """Whether ``value`` is an integer (of any numeric type), not a float or a string."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 def options_from(function, options):
@@ -298,6 +310,9 @@ def _signal(data, rate):
                                exclude="bads")
         if not len(picks):
             raise InputError("the MNE object has no ECoG, sEEG, DBS or EEG channels")
+        if rate is not None and rate != data.info["sfreq"]:
+            raise InputError(f"rate={rate} differs from the MNE object's own sampling "
+                             f"rate, {data.info['sfreq']} Hz: leave rate out")
         values = data.get_data(picks=picks)
         locs = np.array([data.info["chs"][p]["loc"][:3] for p in picks])
         return values, data.info["sfreq"], [data.ch_names[p] for p in picks], locs

@@ -1,5 +1,6 @@
 """Valid but unusual input gives the video the input asks for (issue 13's cases)."""
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -259,3 +260,78 @@ def test_bands_above_the_sources_nyquist_stay_dark_and_the_cli_says_so(tmp_path,
     assert len(notes) == 1 and "6000 Hz" in notes[0] and "phone.wav" in notes[0]
     with pytest.warns(fastviz.FastvizWarning, match="stay dark"):
         fastviz.render(wav, tmp_path / "p.mp4", size=(64, 48), progress=False)
+
+
+def test_video_writer_keeps_sound_and_picture_together_whatever_is_written(tmp_path):
+    sound = (tone(440, 3.0), 44100)
+    with fastviz.VideoWriter(tmp_path / "a.mp4", (64, 48), 30, audio=sound,
+                             n_frames=90) as video:
+        video.write(np.zeros((30, 48, 64, 3), np.uint8))  # fewer than announced
+        video.write(np.zeros((0, 48, 64, 3), np.uint8))  # an empty block: nothing
+    n_frames, _, _, seconds = probe(tmp_path / "a.mp4")
+    assert n_frames == 30 and abs(seconds - 1.0) < 1 / 30
+    with pytest.raises(ValueError, match="n_frames=10"):
+        with fastviz.VideoWriter(tmp_path / "b.mp4", (64, 48), 30, audio=sound,
+                                 n_frames=10) as video:
+            video.write(np.zeros((30, 48, 64, 3), np.uint8))
+    assert not (tmp_path / "b.mp4").exists()
+
+
+def test_a_dropped_writer_leaves_nothing(tmp_path):
+    import gc
+
+    video = fastviz.VideoWriter(tmp_path / "d.mp4", (64, 48), 30,
+                                audio=(tone(440, 1.0), 44100)).open()
+    video.write(np.zeros((3, 48, 64, 3), np.uint8))
+    proc, scratch = video._proc, video._wav
+    del video
+    gc.collect()
+    assert proc.returncode is not None and not scratch.exists()
+    assert not [p for p in tmp_path.iterdir()]
+
+
+def test_photo_orientation_is_the_one_viewers_show(tmp_path):
+    from PIL import Image
+
+    stored = Image.new("RGB", (100, 200), "white")
+    exif = stored.getexif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to view
+    stored.save(tmp_path / "photo.jpg", exif=exif)
+    assert fastviz.load_background(tmp_path / "photo.jpg").shape == (100, 200, 3)
+
+
+@pytest.mark.parametrize("options, words", [
+    (dict(start=float("nan")), "start must be a finite"),
+    (dict(duration=float("inf")), "duration must be a finite"),
+    (dict(start="1"), "start must be"),
+    (dict(fps="1/1000000"), "fps must be from"),
+    (dict(size="100x80"), "size must be a (width, height)"),
+    (dict(size=(100.7, 80.2)), "whole numbers"),
+    (dict(crf=20.9), "crf must be a whole number"),
+    (dict(jobs=1.5), "jobs must be a whole number"),
+])
+def test_options_are_checked_before_any_work(tmp_path, options, words):
+    with pytest.raises(ValueError, match=re.escape(words)):
+        fastviz.render(tmp_path / "never-read.wav", tmp_path / "o.mp4", **options)
+
+
+def test_odd_outputs_and_inputs_are_named_up_front(tmp_path, capsys):
+    wav = write_wav(tmp_path / "in.wav", tone(600, 1.0), 44100)
+    (tmp_path / "dangling.mp4").symlink_to(tmp_path / "nowhere.mp4")
+    assert main(["render", str(wav), "-o", str(tmp_path / "dangling.mp4"), "-q"]) == 1
+    assert "exists" in capsys.readouterr().err
+    fifo = tmp_path / "pipe.wav"
+    os.mkfifo(fifo)
+    with pytest.raises(fastviz.InputError, match="is a pipe"):
+        fastviz.render(fifo, tmp_path / "o.mp4")
+
+
+def test_matplotlib_colour_names_and_an_mne_rate_that_disagrees(tmp_path):
+    assert fastviz.colormap_lut("tab:blue")[0, 2] == pytest.approx(180, abs=1)
+    assert fastviz.colormap_lut("0.5")[0, 0] == pytest.approx(127.5)
+    import mne
+
+    raw = mne.io.RawArray(np.zeros((2, 100)), mne.create_info(2, 100.0, "ecog"),
+                          verbose="error")
+    with pytest.raises(fastviz.InputError, match="sampling rate"):
+        fastviz.render_signal(raw, tmp_path / "r.mp4", rate=50.0, electrodes=[[1, 1], [2, 2]])
