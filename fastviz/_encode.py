@@ -322,9 +322,9 @@ class VideoWriter:
 
     def _cut_audio_at_last_frame(self):
         """Copy the streams to a new file that ends with the last frame, so the picture
-        never freezes under sound that has no frames (only when ``n_frames`` was not
-        given: then the length was not known when ffmpeg started). A stream copy: no
-        re-encoding, about the cost of copying the file once."""
+        never freezes under sound that has no frames. Needed when fewer frames came
+        than ``n_frames`` announced, or none was announced: then ffmpeg did not know
+        where to cut. A stream copy, no re-encoding: about the cost of copying the file."""
         cut = temporary_file(self.path)
         try:
             end = self.frames_written / self.fps
