@@ -244,7 +244,8 @@ def plan_render(audio, opts):
                 frame_count(env.duration, opts.fps), audio, opts.start, opts.duration)
 
 
-def render(audio, output, **options):
+def render(audio, output, *, client=None, scheduler=None, segments=None,
+           segment_seconds=None, segment_dir=None, **options):
     """Render an audio file to an MP4 of electrodes pulsing on a brain, with the audio.
 
     Parameters
@@ -253,6 +254,11 @@ def render(audio, output, **options):
         Any audio file ffmpeg decodes.
     output : str or Path
         The MP4 to write; an existing file is kept unless ``overwrite=True``.
+    client, scheduler, segments, segment_seconds, segment_dir : optional
+        Render in segments on Dask (``pip install 'fastviz[dask]'``) and join them:
+        see ``fastviz._distributed.render_segments``. ``scheduler`` is ``"local"``,
+        ``"local:N"`` or ``"tcp://HOST:PORT"``; ``client`` a ``dask.distributed.Client``.
+        Giving any of these renders in segments; by default one ffmpeg does it all.
     **options
         See ``Options``: background, electrodes, size, fps, jobs, preset, crf, start,
         duration, channel, cmap, dot_size, alpha, overwrite, progress.
@@ -269,7 +275,13 @@ def render(audio, output, **options):
     """
     opts = options_from("render", options)
     check_output(output, opts.overwrite, [audio, opts.background, opts.electrodes])
-    return write_video(plan_render(audio, opts), output, opts)
+    split = dict(client=client, scheduler=scheduler, n_segments=segments,
+                 segment_seconds=segment_seconds, segment_dir=segment_dir)
+    if not any(v is not None for v in split.values()):
+        return write_video(plan_render(audio, opts), output, opts)
+    from ._distributed import render_segments  # imports this module: not at the top
+
+    return render_segments(plan_render(audio, opts), output, opts, **split)
 
 
 def demo(output="jinglebells.mp4", **options):

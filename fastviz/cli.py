@@ -25,7 +25,7 @@ Nothing is left at the output path unless the video is complete."""
 
 # Library messages name Python keywords; the command line names its flags instead.
 _OPTIONS = ("background", "electrodes", "size", "fps", "jobs", "crf", "preset", "start",
-            "duration", "channel", "cmap")
+            "duration", "channel", "cmap", "segments", "scheduler")
 _FLAGS = {"overwrite=True": "-y", "electrodes=...": "--electrodes",
           **{name: f"--{name}" for name in _OPTIONS}}
 _KEYWORD = re.compile(r"\b(overwrite=True|electrodes=\.\.\.|"
@@ -96,8 +96,21 @@ def _parser():
     render = commands.add_parser("render", help="render an audio file to an MP4",
                                  epilog=EPILOG,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    render.add_argument("audio", help="audio file (WAV, FLAC, OGG, MP3, a video's sound...)")
-    render.add_argument("-o", "--output", required=True, help="MP4 to write")
+    render.add_argument("audio", nargs="+", help="audio file (WAV, FLAC, OGG, MP3, a "
+                        "video's sound...); with --outdir, several files, folders or globs")
+    where = render.add_mutually_exclusive_group(required=True)
+    where.add_argument("-o", "--output", help="MP4 to write")
+    where.add_argument("--outdir", help="render each input to OUTDIR/NAME.mp4; existing "
+                       "videos are skipped (a rerun resumes) unless -y")
+    dask = render.add_argument_group("Dask (pip install 'fastviz[dask]')")
+    dask.add_argument("--scheduler", help="local, local:N (N worker processes here) or "
+                      "tcp://HOST:PORT of a running Dask scheduler")
+    dask.add_argument("--segments", type=int, help="split the video into N segments, "
+                      "encoded in parallel and joined without re-encoding")
+    dask.add_argument("--segment-seconds", type=float, help="segments of this length "
+                      "instead (default with --scheduler: 30 s, at least one a worker)")
+    dask.add_argument("--segment-dir", help="a folder all workers share: segments are "
+                      "written there instead of sent back through Dask")
     demo = commands.add_parser("demo", help="render the built-in Jingle Bells demo",
                                epilog=EPILOG,
                                formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -180,7 +193,42 @@ def _run(args):
                    cmap=cmap, overwrite=args.overwrite, progress=not args.quiet)
     if args.command == "demo":
         return demo(args.output, **options)
-    return render(args.audio, args.output, **options)
+    split = dict(scheduler=args.scheduler, segments=args.segments,
+                 segment_seconds=args.segment_seconds, segment_dir=args.segment_dir)
+    if args.outdir is not None:
+        return _batch(args, options, split)
+    if len(args.audio) > 1:
+        raise ValueError(f"{len(args.audio)} inputs need --outdir DIR (one video each), "
+                         "not -o")
+    return render(args.audio[0], args.output, **split, **options)
+
+
+def _batch(args, options, split):
+    """Render every input to OUTDIR/NAME.mp4; report each failure and a summary."""
+    from ._distributed import render_batch
+
+    if any(split[k] is not None for k in ("segments", "segment_seconds", "segment_dir")):
+        raise ValueError("--outdir renders whole files in parallel; --segments, "
+                         "--segment-seconds and --segment-dir split one file")
+    options = {k: v for k, v in options.items() if k not in ("overwrite", "progress")}
+    outcomes = render_batch(args.audio, args.outdir, scheduler=args.scheduler,
+                            overwrite=args.overwrite, progress=not args.quiet, **options)
+    err = stderr()
+    failed = [(audio, error) for audio, _, error in outcomes if error is not None]
+    for audio, error in failed:
+        print(f"error: {audio}: {flag_words(str(error))}", file=err)
+    print("summary:", file=err)  # each file's outcome, in input order
+    for audio, output, error in outcomes:
+        print(f"  {'failed' if error else 'ok':6}  {audio}"
+              f"{'' if error else f' -> {output}'}", file=err)
+    if failed:
+        raise BatchFailed(f"{len(failed)} of {len(outcomes)} files failed; the other "
+                          f"videos are in {args.outdir}")
+    return args.outdir
+
+
+class BatchFailed(FastvizError):
+    """Some files of a batch failed; each was reported as it came."""
 
 
 def run():

@@ -1,0 +1,572 @@
+"""One render split into segments on Dask workers, joined by stream copy, the audio muxed once.
+
+    plan (driver) ──renderer scattered once, each segment's values──▶ Dask tasks
+    task: iter_frames ──▶ VideoWriter, video only ──▶ segment MP4 (bytes back, or a shared folder)
+    driver: concat demuxer, stream copy, + the audio encoded once ──▶ MP4
+
+Every segment is a fresh encode with the single-stream settings, so it opens on a key frame
+and the join copies it untouched. The audio is never split: AAC primes each stream with
+silence, which would click at every seam. Dask is optional (``fastviz[dask]``) and is
+imported only inside the functions that use it.
+"""
+import contextlib
+import glob
+import logging
+import math
+import os
+import shlex
+import shutil
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from . import _ffmpeg
+from ._audio import AudioStream, as_channels_first
+from ._encode import (
+    VideoWriter,
+    as_fraction,
+    audio_arguments,
+    check_output,
+    publish,
+    temporary_file,
+)
+from ._errors import EncodeError, FastvizError, InputError, OutputError
+from ._progress import progress_bar
+from ._render import iter_frames, options_from, render
+
+SEGMENT_SECONDS = 30  # default segment length: a lost worker costs at most this much video
+STOP_CHECK_SECONDS = 0.5  # how often a running segment asks whether the render was stopped
+STOP_TIMEOUT = 10  # seconds the driver waits for running segments to stop after a failure
+WORKER_TIMEOUT = 30  # seconds to wait for a scheduler's first worker
+# What a folder's audio files end with; a file named on its own is taken whatever its name.
+AUDIO_EXTENSIONS = frozenset({".aac", ".aif", ".aifc", ".aiff", ".ape", ".au", ".caf", ".flac",
+                              ".m4a", ".mka", ".mp3", ".oga", ".ogg", ".opus", ".wav", ".wma",
+                              ".wv"})
+
+
+class Cancelled(FastvizError):
+    """A segment stopped because its render was stopped or failed elsewhere."""
+
+
+def _distributed():
+    """The ``distributed`` module, or an error saying how to install it."""
+    try:
+        import distributed
+    except ImportError:
+        raise FastvizError("rendering on Dask needs dask.distributed: "
+                           "pip install 'fastviz[dask]'") from None
+    return distributed
+
+
+@contextlib.contextmanager
+def connect(client=None, scheduler=None):
+    """A Dask client: ``client`` itself, or one for ``scheduler``, closed afterwards.
+
+    Parameters
+    ----------
+    client : distributed.Client, optional
+        Used as it is and left open.
+    scheduler : str, optional
+        ``"local"`` (one worker process a core), ``"local:N"`` (N worker processes),
+        both of one thread, started here and closed afterwards; or the address of a
+        running scheduler, ``"tcp://HOST:PORT"``. Default ``"local"``.
+
+    Examples
+    --------
+    ::
+
+        with connect(scheduler="local:2") as client:
+            print(client.nthreads())
+    """
+    distributed = _distributed()
+    if client is not None:
+        if scheduler is not None:
+            raise ValueError("give a Dask client or a scheduler, not both")
+        yield client
+        return
+    scheduler = "local" if scheduler is None else str(scheduler)
+    if "://" in scheduler:
+        try:
+            own = distributed.Client(scheduler)
+        except (OSError, TimeoutError) as exc:
+            raise FastvizError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+        with own:
+            yield own
+        return
+    name, colon, count = scheduler.partition(":")
+    if name != "local" or colon and not (count.isdigit() and int(count) > 0):
+        raise ValueError(f"scheduler must be 'local', 'local:N' (N worker processes) or an "
+                         f"address like tcp://host:8786, got {scheduler!r}")
+    n_workers = int(count) if count else os.cpu_count() or 1
+    # No dashboard, and the scheduler's health page on any free port, not 8787, which
+    # another cluster may hold.
+    with distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, silence_logs=logging.ERROR,
+                                  scheduler_kwargs={"dashboard_address": ":0"}) as cluster:
+        with distributed.Client(cluster) as own:
+            yield own
+
+
+def segment_bounds(n_frames, n_segments):
+    """Split frames ``[0, n_frames)`` into ``n_segments`` contiguous (first, stop) ranges.
+
+    Lengths differ by at most one frame; never more segments than frames.
+
+    Examples
+    --------
+    >>> segment_bounds(10, 3)
+    [(0, 3), (3, 6), (6, 10)]
+    """
+    n_segments = max(1, min(int(n_segments), n_frames))
+    cuts = [i * n_frames // n_segments for i in range(n_segments + 1)]
+    return list(zip(cuts[:-1], cuts[1:]))
+
+
+def count_segments(n_frames, fps, n_threads=1, n_segments=None, segment_seconds=None):
+    """How many segments: ``n_segments``, or segments of ``segment_seconds``; by default
+    ``SEGMENT_SECONDS`` long but at least one a worker thread.
+
+    Examples
+    --------
+    >>> count_segments(900, 30, n_threads=4), count_segments(900, 30, segment_seconds=7)
+    (4, 5)
+    """
+    if n_segments is not None and segment_seconds is not None:
+        raise ValueError("give a number of segments or their length in seconds, not both")
+    if n_segments is not None:
+        if int(n_segments) < 1:
+            raise ValueError(f"segments must be at least 1, got {n_segments}")
+        return int(n_segments)
+    if segment_seconds is not None and not segment_seconds > 0:
+        raise ValueError(f"segment length must be > 0 seconds, got {segment_seconds}")
+    seconds_frames = float((segment_seconds or SEGMENT_SECONDS) * as_fraction(fps))
+    count = math.ceil(n_frames / max(seconds_frames, 1))
+    return count if segment_seconds is not None else max(count, n_threads)
+
+
+def encode_segment(renderer, values, fps, path, *, preset="veryfast", crf=20, jobs=None,
+                   stopped=None):
+    """Draw and encode one segment, video only, as the single-stream path encodes it.
+
+    Parameters
+    ----------
+    renderer : FrameRenderer
+    values : ndarray, shape (n_frames, n_electrodes)
+        The segment's frame values (``Plan.values(first, stop)``).
+    fps : number, str or Fraction
+    path : str or Path
+        The MP4 to write (replaced if it exists).
+    preset, crf, jobs : as in ``Options``.
+    stopped : callable, optional
+        Asked every ``STOP_CHECK_SECONDS``; when it returns true the encode is abandoned.
+
+    Returns
+    -------
+    Path of the segment.
+
+    Examples
+    --------
+    ::
+
+        encode_segment(plan.renderer, plan.values(0, 30), plan.fps, "part-0.mp4")
+    """
+    writer = VideoWriter(path, renderer.nv12_size, fps, pixel_format="nv12", preset=preset,
+                         crf=crf, overwrite=True, n_frames=len(values))
+    next_check = 0.0
+    with writer:
+        for frames in iter_frames(renderer, lambda first, stop: values[first:stop],
+                                  len(values), jobs):
+            if stopped is not None and time.monotonic() >= next_check:
+                if stopped():
+                    raise Cancelled(f"segment {path} stopped: the render was cancelled")
+                next_check = time.monotonic() + STOP_CHECK_SECONDS
+            writer.write(frames)
+    return Path(path)
+
+
+def _segment_task(renderer, values, fps, settings, stop_name, path=None):
+    """Dask task: encode one segment; its bytes, or its path when ``path`` (shared) is given.
+
+    Bytes are encoded in the worker's own scratch folder, which Dask purges even after a
+    killed worker, so workers need no shared disk.
+    """
+    from distributed import Event, get_worker
+
+    stopped = Event(stop_name).is_set
+    try:
+        if path is not None:
+            return str(encode_segment(renderer, values, fps, path, stopped=stopped,
+                                      **settings))
+        with tempfile.TemporaryDirectory(prefix="fastviz-",
+                                         dir=get_worker().local_directory) as tmp:
+            segment = encode_segment(renderer, values, fps, Path(tmp) / "segment.mp4",
+                                     stopped=stopped, **settings)
+            return segment.read_bytes()
+    except Cancelled:  # nobody waits for the result: end quietly, not as a failed task
+        return None
+
+
+def _concat_list(segments, fps):
+    """The concat demuxer's script: each file with its exact duration.
+
+    The demuxer places file k at the sum of the durations before it, counted in whole
+    microseconds. Each duration is written as the difference of the rounded start times,
+    so segment k begins at round(first_k / fps) however many segments there are: half a
+    microsecond from its frame's time, well under a tick of the video's time base.
+    """
+    def quoted(path):
+        return "'" + _ffmpeg.file_arg(path).replace("'", "'\\''") + "'"
+
+    lines, first = ["ffconcat version 1.0"], 0
+    for path, n_frames in segments:
+        start = round(first * 1_000_000 / fps)
+        stop = round((first + n_frames) * 1_000_000 / fps)
+        lines += [f"file {quoted(path)}", f"duration {stop - start}us"]
+        first += n_frames
+    return "\n".join(lines) + "\n"
+
+
+def join_segments(segments, output, fps, *, audio=None, audio_start=None, audio_duration=None,
+                  overwrite=False):
+    """Join MP4 segments by stream copy and mux ``audio`` in once, as ``VideoWriter`` does.
+
+    Parameters
+    ----------
+    segments : list of (path, n_frames)
+        Video-only MP4s in order, each starting on a key frame, all of one encoder setting.
+    output : str or Path
+        The MP4 to write; written beside it under a hidden name, then moved into place.
+    fps : number, str or Fraction
+    audio : str or Path, optional
+        Audio file, read from ``audio_start`` for ``audio_duration`` seconds and cut at
+        the last frame.
+    overwrite : bool
+        Replace an existing ``output``. Otherwise an existing one is kept, even one that
+        appeared while the segments rendered: the video then goes beside it under a
+        visible name, and the ``OutputError`` says where (as ``VideoWriter`` does).
+
+    Returns
+    -------
+    Path of the video.
+
+    Examples
+    --------
+    ::
+
+        join_segments([("a.mp4", 300), ("b.mp4", 298)], "out.mp4", 30, audio="song.wav")
+    """
+    output, fps = check_output(output, True, [audio]), as_fraction(fps)  # see publish
+    video_in = ["-f", "concat", "-safe", "0"]
+    audio_in, audio_out = [], []
+    if audio is not None:
+        with AudioStream(audio) as stream:
+            channels, mask = stream.channels, stream.channel_mask
+        end = float(sum(n for _, n in segments) / fps)  # the sound stops with the last frame
+        duration = end if audio_duration is None else min(float(audio_duration), end)
+        audio_in, audio_out = audio_arguments(audio, channels, mask, audio_start, duration)
+    script, tmp, proc = temporary_file(output, ".txt"), None, None
+    try:
+        script.write_text(_concat_list(segments, fps))
+        tmp = temporary_file(output)
+        proc, log, command = _ffmpeg.start(
+            [*video_in, "-i", _ffmpeg.file_arg(script), *audio_in, "-map", "0:v:0",
+             "-c:v", "copy", *audio_out, "-movflags", "+faststart", "-loglevel", "error",
+             "-f", "mp4", "-y", _ffmpeg.file_arg(tmp)])
+        if proc.wait() != 0:
+            raise EncodeError(f"joining {len(segments)} segments into {output} failed\n"
+                              f"command: {shlex.join(command)}\nffmpeg said:\n{log.tail()}")
+        publish(tmp, output, overwrite)
+    finally:
+        if proc is not None:
+            _ffmpeg.kill(proc)
+        for scratch in (script, tmp):
+            if scratch is not None:
+                scratch.unlink(missing_ok=True)
+    return output
+
+
+def _run_segments(client, plan, bounds, options, folder, shared, token, desc):
+    """Render ``bounds`` on ``client``; [(segment file, n_frames)] in order, in ``folder``
+    (bytes sent back) or ``shared`` (written there by the workers)."""
+    from distributed import Event, as_completed, wait
+
+    stop = Event(f"fastviz-stop-{token}", client=client)
+    # One render thread a task by default: Dask's worker threads are the parallelism
+    # (and joblib allows no more in a nanny's daemonic worker process).
+    settings = dict(preset=options.preset, crf=options.crf, jobs=options.jobs or 1)
+    pending, segments, finished = {}, [None] * len(bounds), False
+    try:
+        renderer = client.scatter(plan.renderer, broadcast=True)
+        for index, (first, last) in enumerate(bounds):
+            path = None if shared is None else str(shared / f"fastviz-{token}-{index:05d}.mp4")
+            future = client.submit(_segment_task, renderer, plan.values(first, last),
+                                   plan.fps, settings, stop.name, path,
+                                   key=f"fastviz-{token}-{index:05d}")
+            pending[future] = index
+        with progress_bar(plan.n_frames, desc, options.progress) as bar:
+            for future in as_completed(pending):
+                index = pending.pop(future)  # its bytes are released once written out
+                first, last = bounds[index]
+                try:
+                    result = future.result()
+                except Exception as exc:
+                    raise FastvizError(f"segment {index + 1} of {len(bounds)} (frames {first}"
+                                       f" to {last - 1}) failed: {type(exc).__name__}: "
+                                       f"{exc}") from exc
+                if shared is None:
+                    path = folder / f"{index:05d}.mp4"
+                    path.write_bytes(result)
+                else:
+                    path = Path(result)
+                segments[index] = (path, last - first)
+                bar.update(last - first)
+        finished = True
+    finally:
+        # Dask cannot interrupt a running task: tell the segments to stop, and wait for
+        # them, so no encoder outlives the render and writes a file after the cleanup.
+        with contextlib.suppress(Exception):
+            if not finished:
+                stop.set()
+                wait(list(pending), timeout=STOP_TIMEOUT)  # on timeout stragglers keep
+                stop.clear()  # the flag, and the scheduler the event
+        with contextlib.suppress(Exception):
+            client.cancel(list(pending))
+    return segments
+
+
+def render_segments(plan, output, options, *, client=None, scheduler=None, n_segments=None,
+                    segment_seconds=None, segment_dir=None):
+    """Render ``plan`` as segments on Dask workers and join them into one MP4.
+
+    Each task draws a contiguous range of frames with ``iter_frames`` and encodes it,
+    video only, with the single-stream settings; the driver joins the segments by stream
+    copy and muxes the audio in once. The frames are those of ``write_video`` (at crf 0
+    the decoded frames are identical). Workers receive the renderer once each and per
+    segment only its values. Segment files are removed on success and failure; nothing
+    is left at ``output`` on failure.
+
+    Parameters
+    ----------
+    plan : Plan
+        From ``plan_render``: the analysis is done, here, once.
+    output : str or Path
+        The MP4 to write.
+    options : Options
+        preset, crf, overwrite, progress; jobs is the render threads of each task
+        (default 1: Dask's worker threads and processes are the parallelism).
+    client, scheduler
+        See ``connect``; default a local cluster of one worker process a core.
+    n_segments, segment_seconds : optional
+        How to split; by default segments of ``SEGMENT_SECONDS``, at least one a
+        worker thread.
+    segment_dir : str or Path, optional
+        A folder every worker and the driver see at this path: workers write the
+        segments there instead of sending them back through Dask.
+
+    Returns
+    -------
+    Path of the video.
+
+    Examples
+    --------
+    ::
+
+        opts = Options(preset="ultrafast")
+        plan = plan_render("song.wav", opts)
+        render_segments(plan, "song.mp4", opts, scheduler="local:2", n_segments=8)
+    """
+    output = check_output(output, options.overwrite, [plan.audio])
+    count_segments(plan.n_frames, plan.fps, 1, n_segments, segment_seconds)  # refuse now
+    shared = None if segment_dir is None else Path(segment_dir).absolute()
+    if shared is not None and not shared.is_dir():
+        raise OutputError(f"segment folder {shared} is missing")
+    try:
+        folder = Path(tempfile.mkdtemp(prefix=".fastviz-segments-", dir=output.parent))
+    except OSError as exc:
+        raise OutputError(f"cannot write beside {output}: {exc.strerror}") from None
+    token = uuid.uuid4().hex[:16]
+    try:
+        audio = plan.audio
+        if isinstance(audio, tuple):  # samples: the muxer reads them from a scratch WAV
+            audio = _write_wav(folder / "audio.wav", *audio)
+        elif audio is not None:
+            AudioStream(audio).close()  # fails now, not after the render
+        with connect(client, scheduler) as dask_client:
+            _wait_for_workers(dask_client)
+            n_threads = sum(dask_client.nthreads().values())
+            bounds = segment_bounds(plan.n_frames, count_segments(
+                plan.n_frames, plan.fps, n_threads, n_segments, segment_seconds))
+            segments = _run_segments(dask_client, plan, bounds, options, folder, shared,
+                                     token, output.name)
+        return join_segments(segments, output, plan.fps, audio=audio,
+                             audio_start=plan.audio_start, audio_duration=plan.audio_duration,
+                             overwrite=options.overwrite)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        if shared is not None:  # the segments, and what a killed worker left half written
+            for leftover in shared.glob(f"*fastviz-{token}-*"):
+                leftover.unlink(missing_ok=True)
+
+
+def _wait_for_workers(client):
+    try:
+        client.wait_for_workers(1, timeout=WORKER_TIMEOUT)
+    except TimeoutError:
+        raise FastvizError(f"the Dask scheduler {client.scheduler.address} has had no "
+                           f"worker for {WORKER_TIMEOUT} s") from None
+
+
+def _write_wav(path, samples, rate):
+    from scipy.io import wavfile
+
+    if not rate or rate <= 0 or rate != int(rate):
+        raise InputError(f"audio rate must be a positive whole number of Hz, got {rate}")
+    wavfile.write(path, int(rate), as_channels_first(samples).T.copy())
+    return path
+
+
+def expand_inputs(items):
+    """The audio files that ``items`` name, in order, each once.
+
+    A folder gives the audio files in it (not in its subfolders), sorted by name: those
+    whose extension is in ``AUDIO_EXTENSIONS``, hidden files left out. A glob pattern
+    (``*``, ``?``, ``[``; ``**`` spans folders) gives every file it matches, sorted: the
+    pattern says which. Any other item is taken as a file as it is, even a missing one
+    (the render then reports it). A folder or pattern with nothing in it is an error.
+
+    Examples
+    --------
+    >>> [str(p) for p in expand_inputs(["a.wav", "b.flac", "a.wav"])]
+    ['a.wav', 'b.flac']
+    """
+    found = {}
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            files = sorted(p for p in path.iterdir() if p.suffix.lower() in AUDIO_EXTENSIONS
+                           and not p.name.startswith(".") and p.is_file())
+            if not files:
+                raise InputError(f"no audio files in folder {path} (looked for "
+                                 f"{', '.join(sorted(AUDIO_EXTENSIONS))})")
+        elif any(c in str(item) for c in "*?[") and not path.exists():
+            files = sorted(Path(p) for p in glob.glob(str(item), recursive=True)
+                           if os.path.isfile(p))
+            if not files:
+                raise InputError(f"no file matches {item}")
+        else:
+            files = [path]
+        for file in files:
+            found.setdefault(os.path.realpath(file), file)
+    return list(found.values())
+
+
+def output_paths(inputs, outdir):
+    """``outdir/NAME.mp4`` for each input, NAME its stem; never two alike.
+
+    The first input with a stem gets ``STEM.mp4``; a later one with the same stem (another
+    folder, another extension) gets ``STEM-2.mp4``, ``STEM-3.mp4``, ... in input order,
+    skipping any name that is another input's own stem. Names are compared ignoring case,
+    as macOS and Windows do. The same inputs give the same names, so a rerun finds them.
+
+    Examples
+    --------
+    >>> [p.name for p in output_paths(["a/song.wav", "b/song.wav", "song-2.flac"], "out")]
+    ['song.mp4', 'song-3.mp4', 'song-2.mp4']
+    """
+    stems = [Path(p).stem for p in inputs]
+    reserved, used, names = {s.casefold() for s in stems}, set(), []
+    for stem in stems:
+        name, number = stem, 1
+        while name.casefold() in used or (number > 1 and name.casefold() in reserved):
+            number += 1
+            name = f"{stem}-{number}"
+        used.add(name.casefold())
+        names.append(Path(outdir) / f"{name}.mp4")
+    return names
+
+
+def _render_file(audio, output, options):
+    """Dask task: one file's whole render; the output's path."""
+    return str(render(audio, output, **options))
+
+
+def render_batch(audios, outdir, *, client=None, scheduler=None, overwrite=False,
+                 progress=True, **options):
+    """Render many audio files, each to ``outdir/NAME.mp4``, and report each outcome.
+
+    Parameters
+    ----------
+    audios : list of str or Path
+        Files, folders and glob patterns (see ``expand_inputs``).
+    outdir : str or Path
+        Folder of the videos, made if missing; names as ``output_paths`` gives them.
+    client, scheduler : optional
+        Render the files in parallel on Dask, one task a file (see ``connect``); then
+        ``outdir`` and the inputs must be at the same paths on the workers. Without
+        either, the files are rendered one after another here.
+    overwrite : bool
+        Replace existing videos; by default they are skipped, so a rerun resumes.
+    progress : bool
+        One progress bar of files done on stderr.
+    **options
+        As for ``render``.
+
+    Returns
+    -------
+    list of (input, output, error)
+        In input order; ``error`` is the exception that stopped that file, or None for
+        a video rendered or already there.
+
+    Examples
+    --------
+    ::
+
+        outcomes = render_batch(["talks/", "extra/*.flac"], "videos", fps=25)
+        failed = [(audio, error) for audio, _, error in outcomes if error]
+    """
+    options = dict(options, overwrite=overwrite)
+    options_from("render_batch", options)  # bad options stop the batch now, not file by file
+    options["progress"] = False
+    inputs = expand_inputs(audios)
+    outdir = Path(outdir)
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot make output folder {outdir}: {exc.strerror}") from None
+    outputs = output_paths(inputs, outdir)
+    todo = [(a, o) for a, o in zip(inputs, outputs) if overwrite or not os.path.lexists(o)]
+    errors = {}
+    with progress_bar(len(inputs), outdir.name or "batch", progress, unit="file") as bar:
+        bar.update(len(inputs) - len(todo))
+        if client is None and scheduler is None:
+            for audio, output in todo:
+                try:
+                    render(audio, output, **options)
+                except Exception as exc:
+                    errors[audio] = exc
+                bar.update(1)
+        elif todo:
+            _render_batch_on(client, scheduler, todo, options, errors, bar)
+    return [(a, o, errors.get(a)) for a, o in zip(inputs, outputs)]
+
+
+def _render_batch_on(client, scheduler, todo, options, errors, bar):
+    from distributed import as_completed
+
+    with connect(client, scheduler) as dask_client:
+        token = uuid.uuid4().hex[:16]
+        options = dict(options, jobs=options.get("jobs") or 1)  # as for segments
+        futures = {dask_client.submit(_render_file, str(a.absolute()), str(o.absolute()),
+                                      options, key=f"fastviz-{token}-{o.name}"): a
+                   for a, o in todo}
+        try:
+            for future in as_completed(futures):
+                try:
+                    future.result()
+                except Exception as exc:
+                    errors[futures[future]] = exc
+                bar.update(1)
+        except BaseException:
+            dask_client.cancel(list(futures))
+            raise

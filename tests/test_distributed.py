@@ -1,0 +1,433 @@
+"""Segments on Dask, joined by stream copy: real scheduler, real workers, real ffmpeg.
+
+A module-scoped cluster (``dask scheduler`` and two ``dask worker`` processes on
+127.0.0.1) serves most tests; every process a test starts, it ends. Renders are tiny
+(160 x 120, ~3 s, ultrafast) so the whole file runs in well under two minutes.
+"""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import replace
+from fractions import Fraction
+from pathlib import Path
+
+import imageio_ffmpeg
+import numpy as np
+import pytest
+from helpers import decode_nv12, probe, tone, write_wav
+
+from fastviz import FastvizError, FrameRenderer, load_audio
+from fastviz._distributed import (
+    expand_inputs,
+    output_paths,
+    render_batch,
+    render_segments,
+    segment_bounds,
+)
+from fastviz._render import Options, plan_render, write_video
+from fastviz.cli import main
+
+dask = pytest.importorskip("dask")
+distributed = pytest.importorskip("distributed")
+
+SIZE = (160, 120)
+TESTS = Path(__file__).parent
+
+
+class SlowRenderer(FrameRenderer):
+    """The plan's renderer, sleeping ``delay`` s a block of frames, and raising (with a
+    cause) on the block that starts at the frame whose values are ``fail_values``.
+    Defined here and pickled by reference: the workers import this module."""
+
+    def __init__(self, renderer, delay=0.0, fail_values=None):
+        self.__dict__.update(vars(renderer))
+        self.delay, self.fail_values = delay, fail_values
+
+    def frames_nv12(self, values, out=None):
+        time.sleep(self.delay)
+        if self.fail_values is not None and np.array_equal(values[0], self.fail_values):
+            raise ValueError("a bad block") from ZeroDivisionError("the root cause")
+        return super().frames_nv12(values, out)
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_worker(address, folder):
+    """A ``dask worker`` process (no nanny: the process is the worker) with its scratch
+    space and temporary files in ``folder``, able to import this module."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [str(TESTS), *filter(None, [os.environ.get("PYTHONPATH")])]
+    env = {**os.environ, "TMPDIR": str(folder), "PYTHONPATH": os.pathsep.join(paths)}
+    with open(folder / "worker.log", "ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
+             "--no-nanny", "--no-dashboard", "--host", "127.0.0.1", "--death-timeout", "30",
+             "--local-directory", str(folder)], stdout=log, stderr=log, env=env)
+
+
+def stop(procs):
+    """End ``procs`` last first: workers before their scheduler, since a worker told to
+    stop while its scheduler is closing can hang (then it is killed)."""
+    for proc in reversed(procs):
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+class Cluster:
+    def __init__(self, address, folder, client):
+        self.address, self.folder, self.client = address, folder, client
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """``dask scheduler`` + two ``dask worker`` processes; ended in the finalizer."""
+    folder = tmp_path_factory.mktemp("dask")
+    address = f"tcp://127.0.0.1:{free_port()}"
+    procs = []
+    try:
+        with open(folder / "scheduler.log", "wb") as log:
+            procs.append(subprocess.Popen(
+                [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+                 "--port", address.rsplit(":", 1)[1], "--no-dashboard",
+                 "--dashboard-address", "127.0.0.1:0",  # its health page: not on 8787
+                 "--idle-timeout", "600"],  # a safety net should this process die
+                stdout=log, stderr=log))
+        procs += [start_worker(address, folder / f"worker-{i}") for i in range(2)]
+        with distributed.Client(address, timeout="30s") as client:
+            client.wait_for_workers(2, timeout=60)
+            yield Cluster(address, folder, client)
+    finally:
+        stop(procs)
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    """(plan, options, single-stream video, its NV12 frames) of a 3.1 s clip at 25 fps."""
+    folder = tmp_path_factory.mktemp("clip")
+    wav = write_wav(folder / "in.wav", tone(700, 3.1) + 0.3 * tone(3000, 3.1), 44100)
+    options = Options(size=SIZE, fps=25, preset="ultrafast", crf=0, progress=False)
+    plan = plan_render(wav, options)
+    single = write_video(plan, folder / "single.mp4", options)
+    return plan, options, single, decode_nv12(single, SIZE)
+
+
+def packets(path):
+    """(time base in s, [(dts, pts)] of the video packets), read by a stream copy."""
+    ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+    text = subprocess.run([ffmpeg, "-v", "error", "-i", str(path), "-map", "0:v", "-c", "copy",
+                           "-f", "framemd5", "-"], capture_output=True, text=True,
+                          check=True).stdout
+    base = next(line for line in text.splitlines() if line.startswith("#tb 0:"))
+    num, den = base.split(":")[1].strip().split("/")
+    rows = [line.split(",") for line in text.splitlines() if not line.startswith("#")]
+    return Fraction(int(num), int(den)), [(int(r[1]), int(r[2])) for r in rows]
+
+
+def check_video(path, plan, frames):
+    """Exact frames, exact count, timestamps 1 / fps apart everywhere (no frame doubled
+    or lost at a seam), and the sound as long as the picture."""
+    assert np.array_equal(decode_nv12(path, SIZE), frames)
+    time_base, times = packets(path)
+    assert len(times) == plan.n_frames
+    dts = [d for d, _ in times]
+    pts = sorted(p for _, p in times)
+    assert all(np.diff(dts) > 0)
+    assert pts[0] == 0 and set(np.diff(pts)) == {1 / (plan.fps * time_base)}
+    _, _, codecs, audio_seconds = probe(path)
+    assert codecs == ["aac"]
+    assert abs(audio_seconds - plan.n_frames / plan.fps) <= 1 / plan.fps
+
+
+def segment_files(folder):
+    return [p for p in Path(folder).rglob("*") if p.suffix in (".mp4", ".part", ".txt")]
+
+
+def hidden(folder):
+    return [p.name for p in Path(folder).iterdir() if p.name.startswith(".")]
+
+
+def ffmpeg_processes_in(folder):
+    """ffmpeg processes whose command line names something inside ``folder``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if "ffmpeg" in cmdline and str(folder) in cmdline:
+            found.append(cmdline)
+    return found
+
+
+def encoding(pid):
+    """Whether process ``pid`` has an ffmpeg child."""
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            for child in (task / "children").read_text().split():
+                if b"ffmpeg" in Path(f"/proc/{child}/cmdline").read_bytes():
+                    return True
+        except OSError:  # it just ended
+            pass
+    return False
+
+
+class When(threading.Thread):
+    """``with When(condition, action) as when:`` runs ``action`` once, as soon as
+    ``condition()`` holds, until the block ends; ``when.done`` tells whether it did."""
+
+    def __init__(self, condition, action):
+        super().__init__(daemon=True)
+        self.condition, self.action = condition, action
+        self.done, self._over = threading.Event(), threading.Event()
+
+    def run(self):
+        while not self._over.wait(0.01):
+            if self.condition():
+                self.action()
+                self.done.set()
+                return
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._over.set()
+        self.join()
+
+
+@pytest.mark.parametrize("how", [dict(n_segments=2), dict(n_segments=7),
+                                 dict(segment_seconds=0.7)])
+def test_segments_equal_the_single_stream(tmp_path, cluster, clip, how):
+    plan, options, single, frames = clip
+    out = render_segments(plan, tmp_path / "out.mp4", options, scheduler=cluster.address,
+                          **how)
+    check_video(out, plan, frames)  # 78 frames: 7 segments of 11 or 12, 0.7 s of 17 or 18
+    assert np.array_equal(load_audio(out)[0], load_audio(single)[0])  # muxed the same way
+    assert not hidden(tmp_path) and not segment_files(cluster.folder)
+
+
+def test_rational_frame_rate_and_b_frames(tmp_path, cluster):
+    wav = write_wav(tmp_path / "in.wav", tone(500, 2.0), 48000)
+    options = Options(size=SIZE, fps="30000/1001", preset="veryfast", crf=0, progress=False)
+    plan = plan_render(wav, options)
+    single = write_video(plan, tmp_path / "single.mp4", options)
+    out = render_segments(plan, tmp_path / "out.mp4", options, client=cluster.client,
+                          n_segments=5)
+    check_video(out, plan, decode_nv12(single, SIZE))
+
+
+def test_segments_in_a_shared_folder(tmp_path, cluster, clip):
+    plan, options, _, frames = clip
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "someone-else.mp4").write_bytes(b"kept")
+    out = render_segments(plan, tmp_path / "out.mp4", options, client=cluster.client,
+                          n_segments=3, segment_dir=shared)
+    check_video(out, plan, frames)
+    assert [p.name for p in shared.iterdir()] == ["someone-else.mp4"]
+    assert not segment_files(cluster.folder)
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_a_failing_segment_stops_the_render(tmp_path, cluster, clip, shared):
+    plan, options, _, _ = clip
+    bounds = segment_bounds(plan.n_frames, 4)
+    bad = plan.values(bounds[1][0], bounds[1][0] + 1)[0]
+    plan = replace(plan, renderer=SlowRenderer(plan.renderer, 0.05, fail_values=bad))
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    out = tmp_path / "out.mp4"
+    with pytest.raises(FastvizError, match="segment 2 of 4") as info:
+        render_segments(plan, out, replace(options, jobs=1), client=cluster.client,
+                        n_segments=4, segment_dir=folder if shared else None)
+    cause = info.value.__cause__
+    assert isinstance(cause, ValueError) and "a bad block" in str(info.value)
+    assert isinstance(cause.__cause__, ZeroDivisionError)
+    assert not out.exists() and not hidden(tmp_path) and not list(folder.iterdir())
+    assert not segment_files(cluster.folder)
+    assert not ffmpeg_processes_in(tmp_path) and not ffmpeg_processes_in(cluster.folder)
+
+
+def test_interrupt_stops_workers_and_cleans_up(tmp_path, cluster, clip):
+    """Ctrl-C (or the CLI's SIGTERM, turned into an exception) in the driver."""
+    plan, options, _, _ = clip
+    plan = replace(plan, renderer=SlowRenderer(plan.renderer, 0.2))
+    main_thread = threading.main_thread().ident
+    out = tmp_path / "out.mp4"
+    with pytest.raises(KeyboardInterrupt):
+        with When(lambda: ffmpeg_processes_in(tmp_path),
+                  lambda: signal.pthread_kill(main_thread, signal.SIGINT)) as when:
+            render_segments(plan, out, replace(options, jobs=1), client=cluster.client,
+                            n_segments=4, segment_dir=tmp_path)
+    assert when.done.is_set()
+    assert not out.exists() and not hidden(tmp_path) and not segment_files(tmp_path)
+    assert not segment_files(cluster.folder)
+    assert not ffmpeg_processes_in(tmp_path) and not ffmpeg_processes_in(cluster.folder)
+
+
+def test_an_output_that_appears_meanwhile_is_kept(tmp_path, cluster, clip):
+    plan, options, _, frames = clip
+    plan = replace(plan, renderer=SlowRenderer(plan.renderer, 0.05))
+    out = tmp_path / "out.mp4"
+    with pytest.raises(FastvizError, match="appeared while rendering") as info:
+        with When(lambda: ffmpeg_processes_in(cluster.folder),
+                  lambda: out.write_bytes(b"precious")):
+            render_segments(plan, out, replace(options, jobs=1), client=cluster.client,
+                            n_segments=2)
+    assert out.read_bytes() == b"precious"
+    kept = Path(str(info.value).rsplit(" ", 1)[1])
+    assert kept.parent == tmp_path and not hidden(tmp_path)
+    check_video(kept, plan, frames)
+
+
+def test_a_killed_worker_is_replaced_and_the_video_is_whole(tmp_path, cluster, clip):
+    plan, options, _, frames = clip
+    extra = start_worker(cluster.address, tmp_path / "extra")  # the one to kill
+    try:
+        cluster.client.wait_for_workers(3, timeout=60)
+        plan = replace(plan, renderer=SlowRenderer(plan.renderer, 0.1))
+        with When(lambda: encoding(extra.pid),
+                  lambda: os.kill(extra.pid, signal.SIGKILL)) as killer:
+            out = render_segments(plan, tmp_path / "out.mp4", replace(options, jobs=1),
+                                  client=cluster.client, n_segments=6)
+        assert killer.done.is_set() and extra.wait(timeout=10) == -signal.SIGKILL
+    finally:
+        stop([extra])
+    check_video(out, plan, frames)
+    assert not segment_files(cluster.folder)
+
+
+def test_local_cluster(tmp_path, clip):
+    plan, options, _, frames = clip
+    out = render_segments(plan, tmp_path / "out.mp4", options, scheduler="local:2",
+                          n_segments=3)
+    check_video(out, plan, frames)
+    assert not hidden(tmp_path)
+
+
+def test_options_are_checked_before_any_work(tmp_path, clip):
+    plan, options, _, _ = clip
+    out = tmp_path / "out.mp4"
+    for scheduler in ("local:0", "locale", "127.0.0.1:8786"):
+        with pytest.raises(ValueError, match="scheduler must be"):
+            render_segments(plan, out, options, scheduler=scheduler)
+    with pytest.raises(ValueError, match="not both"):
+        render_segments(plan, out, options, n_segments=2, segment_seconds=1)
+    out.write_bytes(b"precious")
+    with pytest.raises(FastvizError, match="exists"):
+        render_segments(plan, out, options, scheduler="local:1")
+    assert out.read_bytes() == b"precious" and not hidden(tmp_path)
+
+
+def test_an_unreachable_scheduler_is_an_error(tmp_path, clip):
+    plan, options, _, _ = clip
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        with pytest.raises(FastvizError, match="cannot reach the Dask scheduler at tcp://"):
+            render_segments(plan, tmp_path / "out.mp4", options,
+                            scheduler=f"tcp://127.0.0.1:{free_port()}")
+    assert not list(tmp_path.iterdir())
+
+
+def test_without_dask_the_error_says_what_to_install(tmp_path, clip, monkeypatch):
+    plan, options, _, _ = clip
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if not installed
+    with pytest.raises(FastvizError, match=r"pip install 'fastviz\[dask\]'"):
+        render_segments(plan, tmp_path / "out.mp4", options, scheduler="local:1")
+    assert not list(tmp_path.iterdir())
+
+
+def test_segment_bounds_cover_every_frame_once():
+    for n_frames in (1, 2, 77, 78, 1000):
+        for n_segments in (1, 2, 7, 78, 2000):
+            bounds = segment_bounds(n_frames, n_segments)
+            frames = [i for first, stop in bounds for i in range(first, stop)]
+            assert frames == list(range(n_frames))
+            sizes = [stop - first for first, stop in bounds]
+            assert min(sizes) >= 1 and max(sizes) - min(sizes) <= 1
+
+
+def test_expand_inputs(tmp_path):
+    folder = tmp_path / "talks"
+    folder.mkdir()
+    for name in ("b.WAV", "a.flac", "notes.txt", ".hidden.wav", "c.mp4"):
+        (folder / name).write_bytes(b"")
+    (folder / "sub").mkdir()
+    found = expand_inputs([folder, tmp_path / "talks" / "*.mp4", folder / "a.flac",
+                           tmp_path / "missing.wav"])
+    assert [p.name for p in found] == ["a.flac", "b.WAV", "c.mp4", "missing.wav"]
+    with pytest.raises(FastvizError, match="no file matches"):
+        expand_inputs([tmp_path / "*.ogg"])
+    with pytest.raises(FastvizError, match="no audio files in folder"):
+        expand_inputs([folder / "sub"])
+
+
+def test_output_names_never_collide():
+    inputs = ["x/song.wav", "y/song.wav", "song.flac", "Song-2.wav", "other.wav"]
+    names = [p.name for p in output_paths(inputs, "out")]
+    assert names == ["song.mp4", "song-3.mp4", "song-4.mp4", "Song-2.mp4", "other.mp4"]
+    assert names == [p.name for p in output_paths(inputs, "out")]  # a rerun finds them
+
+
+def batch_inputs(folder):
+    folder.mkdir()
+    write_wav(folder / "a.wav", tone(600, 1.0), 44100)
+    write_wav(folder / "b.wav", tone(900, 1.2), 44100)
+    (folder / "bad.wav").write_bytes(os.urandom(4000))
+    (folder / "notes.txt").write_text("not audio")
+    return folder
+
+
+def test_batch_reports_each_file_and_resumes(tmp_path, cluster):
+    inputs, outdir = batch_inputs(tmp_path / "in"), tmp_path / "out"
+    settings = dict(size=SIZE, preset="ultrafast", progress=False)
+    outcomes = render_batch([inputs], outdir, client=cluster.client, **settings)
+    assert [(a.name, o.name) for a, o, _ in outcomes] == [
+        ("a.wav", "a.mp4"), ("b.wav", "b.mp4"), ("bad.wav", "bad.mp4")]
+    errors = {a.name: e for a, _, e in outcomes}
+    assert errors["a.wav"] is None and errors["b.wav"] is None
+    assert isinstance(errors["bad.wav"], FastvizError) and "bad.wav" in str(errors["bad.wav"])
+    assert probe(outdir / "a.mp4")[:3] == (30, SIZE, ["aac"])
+    assert probe(outdir / "b.mp4")[0] == 36
+    assert sorted(p.name for p in outdir.iterdir()) == ["a.mp4", "b.mp4"]
+    written = {p.name: p.stat().st_mtime_ns for p in outdir.iterdir()}
+    again = render_batch([inputs / "*.wav"], outdir, **settings)  # one by one, here
+    assert [e is None for _, _, e in again] == [True, True, False]
+    assert {p.name: p.stat().st_mtime_ns for p in outdir.iterdir()} == written  # skipped
+
+
+def test_cli_segments(tmp_path, cluster, clip, capsys):
+    wav = write_wav(tmp_path / "in.wav", tone(700, 2.0), 44100)
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    code = main(["render", str(wav), "-o", str(tmp_path / "out.mp4"), "--size", "160x120",
+                 "--preset", "ultrafast", "--segments", "3", "--scheduler", cluster.address,
+                 "--segment-dir", str(shared), "-q"])
+    assert code == 0, capsys.readouterr().err
+    assert probe(tmp_path / "out.mp4")[:3] == (60, SIZE, ["aac"])
+    assert not list(shared.iterdir())
+    code = main(["render", str(wav), "-o", str(tmp_path / "out2.mp4"), "--size", "160x120",
+                 "--preset", "ultrafast", "--segment-seconds", "0.5", "--scheduler",
+                 "local:1", "-q"])
+    assert code == 0 and probe(tmp_path / "out2.mp4")[0] == 60
+
+
+def test_cli_batch_exits_non_zero_naming_the_bad_file(tmp_path, capsys):
+    inputs, outdir = batch_inputs(tmp_path / "in"), tmp_path / "out"
+    code = main(["render", str(inputs / "a.wav"), str(inputs / "bad.wav"), str(inputs / "b.wav"),
+                 "--outdir", str(outdir), "--size", "160x120", "--preset", "ultrafast", "-q"])
+    err = capsys.readouterr().err
+    assert code == 1 and "bad.wav" in err
+    assert sorted(p.name for p in outdir.iterdir()) == ["a.mp4", "b.mp4"]
