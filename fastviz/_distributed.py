@@ -227,8 +227,28 @@ def _concat_list(segments, fps):
     return "\n".join(lines) + "\n"
 
 
+def _audio_arguments(audio, n_frames, fps, start, duration, input_index):
+    """``audio_arguments`` for ``audio`` under ``n_frames`` frames: cut at the last one."""
+    with AudioStream(audio) as stream:
+        channels, mask = stream.channels, stream.channel_mask
+    end = float(n_frames / as_fraction(fps))
+    duration = end if duration is None else min(float(duration), end)
+    return audio_arguments(audio, channels, mask, start, duration, input_index)
+
+
+def encode_audio(audio, n_frames, fps, path, *, audio_start=None, audio_duration=None):
+    """Start ffmpeg encoding the video's sound to ``path`` (AAC in MP4), as the join would.
+
+    Run while the segments render, it takes the audio off the join's serial path (for
+    an hour of sound, about a minute of AAC encoding). Returns ``(process, log, command)``.
+    """
+    inputs, outputs = _audio_arguments(audio, n_frames, fps, audio_start, audio_duration, 0)
+    return _ffmpeg.start([*inputs, *outputs, "-loglevel", "error", "-f", "mp4", "-y",
+                          _ffmpeg.file_arg(path)])
+
+
 def join_segments(segments, output, fps, *, audio=None, audio_start=None, audio_duration=None,
-                  overwrite=False):
+                  overwrite=False, encoded_audio=None):
     """Join MP4 segments by stream copy and mux ``audio`` in once, as ``VideoWriter`` does.
 
     Parameters
@@ -245,6 +265,8 @@ def join_segments(segments, output, fps, *, audio=None, audio_start=None, audio_
         Replace an existing ``output``. Otherwise an existing one is kept, even one that
         appeared while the segments rendered: the video then goes beside it under a
         visible name, and the ``OutputError`` says where (as ``VideoWriter`` does).
+    encoded_audio : str or Path, optional
+        The sound already encoded by ``encode_audio``: copied instead of ``audio``.
 
     Returns
     -------
@@ -259,12 +281,12 @@ def join_segments(segments, output, fps, *, audio=None, audio_start=None, audio_
     output, fps = check_output(output, True, [audio]), as_fraction(fps)  # see publish
     video_in = ["-f", "concat", "-safe", "0"]
     audio_in, audio_out = [], []
-    if audio is not None:
-        with AudioStream(audio) as stream:
-            channels, mask = stream.channels, stream.channel_mask
-        end = float(sum(n for _, n in segments) / fps)  # the sound stops with the last frame
-        duration = end if audio_duration is None else min(float(audio_duration), end)
-        audio_in, audio_out = audio_arguments(audio, channels, mask, audio_start, duration)
+    if encoded_audio is not None:
+        audio_in = ["-i", _ffmpeg.file_arg(encoded_audio)]
+        audio_out = ["-map", "1:a:0", "-c:a", "copy"]
+    elif audio is not None:
+        audio_in, audio_out = _audio_arguments(audio, sum(n for _, n in segments), fps,
+                                               audio_start, audio_duration, 1)
     script, tmp, proc = temporary_file(output, ".txt"), None, None
     try:
         script.write_text(_concat_list(segments, fps))
@@ -385,7 +407,7 @@ def render_segments(plan, output, options, *, client=None, scheduler=None, n_seg
         folder = Path(tempfile.mkdtemp(prefix=".fastviz-segments-", dir=output.parent))
     except OSError as exc:
         raise OutputError(f"cannot write beside {output}: {exc.strerror}") from None
-    token = uuid.uuid4().hex[:16]
+    token, audio_job = uuid.uuid4().hex[:16], None
     try:
         audio = plan.audio
         if isinstance(audio, tuple):  # samples: the muxer reads them from a scratch WAV
@@ -397,12 +419,23 @@ def render_segments(plan, output, options, *, client=None, scheduler=None, n_seg
             n_threads = sum(dask_client.nthreads().values())
             bounds = segment_bounds(plan.n_frames, count_segments(
                 plan.n_frames, plan.fps, n_threads, n_segments, segment_seconds))
+            if audio is not None:  # encoded here while the workers draw
+                sound = folder / "audio.m4a"
+                audio_job = encode_audio(audio, plan.n_frames, plan.fps, sound,
+                                         audio_start=plan.audio_start,
+                                         audio_duration=plan.audio_duration)
             segments = _run_segments(dask_client, plan, bounds, options, folder, shared,
                                      token, output.name)
-        return join_segments(segments, output, plan.fps, audio=audio,
-                             audio_start=plan.audio_start, audio_duration=plan.audio_duration,
-                             overwrite=options.overwrite)
+        if audio_job is not None:
+            proc, log, command = audio_job
+            if proc.wait() != 0:
+                raise EncodeError(f"encoding the sound of {output} failed\ncommand: "
+                                  f"{shlex.join(command)}\nffmpeg said:\n{log.tail()}")
+        return join_segments(segments, output, plan.fps, overwrite=options.overwrite,
+                             encoded_audio=None if audio is None else sound)
     finally:
+        if audio_job is not None:
+            _ffmpeg.kill(audio_job[0])
         shutil.rmtree(folder, ignore_errors=True)
         if shared is not None:  # the segments, and what a killed worker left half written
             for leftover in shared.glob(f"*fastviz-{token}-*"):
