@@ -7,19 +7,40 @@ the bundled brain resized to 1000 x 1000 with Pillow, its 80 electrodes scaled t
 plus 10 seeded random ones (90), 30 fps. Each run is a child process of this script
 (``compare.py --child KIND``), started one after the other.
 
+The encoder floor encodes exactly the frames fastviz encodes: the first N_PAIR = 600
+frames of the render (20 s at 30 fps; fewer if the audio is shorter), drawn into memory
+once by ``FrameRenderer.frames_nv12`` from ``plan_render``'s ``Plan.values`` (the values
+fastviz draws), then fed to fastviz's ``VideoWriter`` with fastviz's settings and audio
+(``audio_duration`` = N / fps, ``n_frames`` = N, NV12). Its wall s leaves out that
+drawing (timed in the child and subtracted; starting ffmpeg and loading the compiled
+kernel, which fastviz pays too, are kept): it is fastviz's time if drawing were free.
+Each floor is paired with fastviz rendering the same N frames end to end (``render(...,
+duration=N / fps)``): the two alternate for PAIR_ROUNDS = 3 rounds (AB BA AB), each row
+shows its best round (least wall s; CPU s its least too), every round is printed, and
+all their video streams are checked to be identical. 600 frames of 1000 x 1000 NV12 hold
+0.9 GB, about as much memory as is sane here. The other runs (post, showcqt, fastviz)
+cover the whole audio: 180 s, or with ``--quick`` 20 s, i.e. the same 600 frames as the
+pairs (each run still its own). An earlier floor cycled 30 distinct frames: x264 codes
+such a cycle differently from the real, slowly changing sequence, and fastviz at
+``medium`` came out a third below it.
+
 Measured, per run: wall s = the child's lifetime seen from here (interpreter start,
-imports, analysis, drawing, encoding); frames/s = frames in the MP4 (ffmpeg's count) /
-wall s; x real = audio s / wall s; peak MB = the RSS of the child plus all its
-descendants (ffmpeg) at one instant, sampled from /proc every 0.1 s; py MB, ffmpeg MB =
-their own peaks (VmHWM: the child's, the largest ffmpeg's). showcqt counts ffmpeg only.
-Not getrusage: on Linux a child's ru_maxrss includes the RSS of the Python process that
-spawned it (the pre-exec high-water mark), so ffmpeg would show Python's memory too.
+imports, analysis, drawing, encoding; the floor's minus its drawing); CPU s = user +
+system CPU of the child and its ffmpeg (getrusage of waited-for children; the floor's
+minus its drawing's), steadier than wall s when other work shares the machine; frames =
+frames in the MP4 (ffmpeg's count); frames/s = frames / wall s; x real = video s / wall
+s; peak MB = the RSS of the child plus all its descendants (ffmpeg) at one instant,
+sampled from /proc every 0.1 s (the floor's includes its frames in memory); py MB,
+ffmpeg MB = their own peaks (VmHWM: the child's, the largest ffmpeg's). showcqt counts
+ffmpeg only. Memory not from getrusage: on Linux a child's ru_maxrss includes the RSS of
+the Python process that spawned it (the pre-exec high-water mark), so ffmpeg would show
+Python's memory too.
 """
 import argparse
 import json
-import math
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -31,16 +52,23 @@ import numpy as np
 
 SIZE, FPS, N_ELECTRODES, RATE = 1000, 30, 90, 44100
 ANALYSIS_SECONDS = 180
-CYCLE = 30  # distinct frames the encoder floor cycles through
-RUNS = [  # (label, kind, preset; None = fastviz's default)
+N_PAIR = 600  # frames the encoder floor and its fastviz pair encode (0.9 GB of NV12)
+RUNS = [  # (label, kind, preset; None = fastviz's default): the whole audio
     ("post: matplotlib + moviepy, medium", "post", "medium"),
-    ("encoder floor, veryfast", "floor", "veryfast"),
-    ("encoder floor, medium", "floor", "medium"),
     ("ffmpeg showcqt, veryfast", "showcqt", "veryfast"),
     ("fastviz, default (veryfast)", "fastviz", None),
     ("fastviz, ultrafast", "fastviz", "ultrafast"),
     ("fastviz, medium", "fastviz", "medium"),
 ]
+PAIR_PRESETS = ("veryfast", "medium")
+PAIR_ROUNDS = 3  # floor and fastviz alternate (AB BA AB); each row is its best round
+
+
+def n_pair():
+    """Frames in the floor's pair: N_PAIR, or all of a shorter audio's."""
+    from fastviz._render import frame_count
+
+    return min(N_PAIR, frame_count(args.seconds, FPS))
 
 
 def make_inputs(tmp, seconds):
@@ -119,19 +147,38 @@ def child_post(tmp, out, preset):
 
 
 def child_floor(tmp, out, preset):
-    """fastviz's VideoWriter (its ffmpeg command, NV12 in) fed a cycle of frames drawn
-    before it starts."""
+    """The frames fastviz would encode, all drawn before the first is written, then fed
+    to fastviz's VideoWriter (its ffmpeg command, NV12 in) as ``write_video`` feeds it."""
+    from fastviz import VideoWriter
+    from fastviz._render import CHUNK_FRAMES, options_from, plan_render
+
+    opts = options_from("render", _pair_options(tmp, preset))
+    plan = plan_render(tmp / "song.wav", opts)  # the analysis fastviz does
+    writer = VideoWriter(out, plan.renderer.nv12_size, plan.fps, audio=plan.audio,
+                         audio_start=plan.audio_start, audio_duration=plan.audio_duration,
+                         preset=opts.preset, crf=opts.crf, pixel_format="nv12",
+                         overwrite=True, n_frames=plan.n_frames)
+    with writer:  # ffmpeg starts, then the kernel loads, as in write_video: both kept
+        plan.renderer.frames_nv12(plan.values(0, 1))
+        start, cpu = time.perf_counter(), time.process_time()
+        frames = plan.renderer.frames_nv12(plan.values(0, plan.n_frames))
+        drawing, drawing_cpu = time.perf_counter() - start, time.process_time() - cpu
+        for first in range(0, plan.n_frames, 2 * CHUNK_FRAMES):  # write_video's blocks
+            writer.write(frames[first:first + 2 * CHUNK_FRAMES])
+    return {"drawing_s": drawing, "drawing_cpu_s": drawing_cpu}
+
+
+def child_pair(tmp, out, preset):
+    """fastviz end to end on the floor's frames: the first n_pair() of the render."""
     import fastviz
 
-    xs, ys = fastviz.load_electrodes(tmp / "electrodes.csv")
-    amps, rate, _ = amplitudes(tmp / "song.wav", ys, duration=CYCLE / FPS)
-    renderer = fastviz.FrameRenderer(tmp / "brain.png", xs, ys)
-    frames = renderer.frames_nv12(fastviz.values_at(amps, rate, np.arange(CYCLE) / FPS))
-    with fastviz.VideoWriter(out, (SIZE, SIZE), FPS, audio=tmp / "song.wav",
-                             preset=preset, pixel_format="nv12", overwrite=True) as video:
-        for i in range(math.ceil(args.seconds * FPS)):
-            video.write(frames[i % CYCLE])
+    fastviz.render(tmp / "song.wav", out, **_pair_options(tmp, preset))
     return {}
+
+
+def _pair_options(tmp, preset):
+    return dict(background=tmp / "brain.png", electrodes=tmp / "electrodes.csv",
+                duration=n_pair() / FPS, preset=preset, overwrite=True, progress=False)
 
 
 def child_showcqt(tmp, out, preset):
@@ -159,13 +206,53 @@ def child_fastviz(tmp, out, preset):
 def run_child(kind, preset, tmp):
     cmd = [sys.executable, __file__, "--child", kind, "--tmp", str(tmp),
            "--seconds", str(args.seconds)] + (["--preset", preset] if preset else [])
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _children_cpu()
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp)
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, _children_cpu() - cpu
     if proc.returncode != 0:
         print(f"FAILED: {' '.join(cmd)}\n{proc.stderr[-3000:]}", file=sys.stderr)
         return None
-    return dict(json.loads(proc.stdout.strip().splitlines()[-1]), wall_s=wall)
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    return dict(report, wall_s=wall - report.get("drawing_s", 0.0),
+                cpu_s=cpu - report.get("drawing_cpu_s", 0.0))
+
+
+def _children_cpu():
+    """User + system CPU s of the waited-for descendants: the child and its ffmpeg."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(kind, preset, tmp, ffmpeg):
+    """One child run, with its MP4's frame count and video checksum; None if it failed."""
+    import imageio_ffmpeg
+
+    r = run_child(kind, preset, tmp)
+    if r is not None:
+        out = tmp / f"{kind}-{preset}.mp4"
+        r["frames"], _ = imageio_ffmpeg.count_frames_and_secs(str(out))
+        r["video_md5"] = video_md5(ffmpeg, out)
+        out.unlink()
+    return r
+
+
+def show(label, r):
+    """Print a table row; True if the run failed."""
+    if r is None:
+        print(f"{label:<36}  FAILED", flush=True)
+        return True
+    print(f"{label:<36}{r['frames']:7d}{r['wall_s']:8.1f}{r['cpu_s']:7.1f}"
+          f"{r['frames'] / r['wall_s']:10.1f}{r['frames'] / FPS / r['wall_s']:8.2f}"
+          f"{r['peak_mb']:9.0f}{r['py_mb']:7.0f}{r['ffmpeg_mb']:11.0f}", flush=True)
+    return False
+
+
+def video_md5(ffmpeg, path):
+    """MD5 of an MP4's video packets (stream copy): equal for equal encodes."""
+    out = subprocess.run([ffmpeg, "-nostdin", "-loglevel", "error", "-i", str(path),
+                          "-map", "0:v:0", "-c", "copy", "-f", "md5", "-"],
+                         capture_output=True, text=True, check=True).stdout
+    return out.strip()
 
 
 def main():
@@ -173,51 +260,91 @@ def main():
 
     import fastviz
 
+    n = n_pair()
     print(f"command: python {' '.join(sys.argv)}")
     print(f"machine: {os.cpu_count()} cores (nproc), {platform.platform()}, "
           f"Python {platform.python_version()}, ffmpeg {imageio_ffmpeg.get_ffmpeg_version()}")
     print(f"input: {args.seconds:g} s of Jingle Bells (looped), {SIZE}x{SIZE}, "
-          f"{N_ELECTRODES} electrodes, {FPS} fps; encoder floor cycles {CYCLE} distinct "
-          "pre-rendered frames; post keeps moviepy's default crf (23), others crf 20\n")
+          f"{N_ELECTRODES} electrodes, {FPS} fps; post keeps moviepy's default crf (23), "
+          "others crf 20")
+    print(f"encoder floor: the first {n} frames of fastviz's render ({n / FPS:g} s), drawn "
+          "into memory before the first is written (its wall s leaves the drawing out), "
+          "then encoded\nby fastviz's VideoWriter with fastviz's settings and audio; each is "
+          f"paired with fastviz rendering the same {n} frames end to end, the two "
+          f"alternating for {PAIR_ROUNDS} rounds\n")
     rows, failed = {}, False
+    ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
     with tempfile.TemporaryDirectory(prefix="fastviz-compare-") as name:
         tmp = Path(name)
         make_inputs(tmp, args.seconds)
-        print(f"{'run':<36}{'wall s':>9}{'frames/s':>10}{'x real':>8}{'peak MB':>9}"
-              f"{'py MB':>7}{'ffmpeg MB':>11}", flush=True)
+        print(f"{'run':<36}{'frames':>7}{'wall s':>8}{'CPU s':>7}{'frames/s':>10}{'x real':>8}"
+              f"{'peak MB':>9}{'py MB':>7}{'ffmpeg MB':>11}", flush=True)
+        print(f"-- the whole {args.seconds:g} s", flush=True)
         for label, kind, preset in RUNS:
-            r = run_child(kind, preset, tmp)
-            if r is None:
-                failed = True
-                print(f"{label:<36}  FAILED", flush=True)
-                continue
-            out = tmp / f"{kind}-{preset}.mp4"
-            n_frames, _ = imageio_ffmpeg.count_frames_and_secs(str(out))
-            out.unlink()
-            rows[label] = r
-            print(f"{label:<36}{r['wall_s']:9.1f}{n_frames / r['wall_s']:10.1f}"
-                  f"{args.seconds / r['wall_s']:8.2f}{r['peak_mb']:9.0f}{r['py_mb']:7.0f}"
-                  f"{r['ffmpeg_mb']:11.0f}", flush=True)
+            r = measure(kind, preset, tmp, ffmpeg)
+            failed |= show(label, r)
+            if r is not None:
+                rows[label] = r
+        print(f"-- the same first {n} frames: encoder floor and fastviz alternating, "
+              f"best of {PAIR_ROUNDS} rounds each", flush=True)
+        for preset in PAIR_PRESETS:
+            labels = {"floor": f"encoder floor, {preset}",
+                      "pair": f"fastviz, {preset}, same frames"}
+            tries = {"floor": [], "pair": []}
+            for i in range(PAIR_ROUNDS):
+                for kind in ("floor", "pair")[::1 if i % 2 == 0 else -1]:
+                    r = measure(kind, preset, tmp, ffmpeg)
+                    failed |= r is None
+                    if r is not None:
+                        tries[kind].append(r)
+            for kind, label in labels.items():
+                if not tries[kind]:
+                    show(label, None)
+                    continue
+                r = dict(min(tries[kind], key=lambda t: t["wall_s"]),
+                         cpu_s=min(t["cpu_s"] for t in tries[kind]), tries=tries[kind],
+                         same_video=len({t["video_md5"] for t in
+                                         tries["floor"] + tries["pair"]}) == 1)
+                show(label, r)
+                rows[label] = r
         fastviz.audio_envelopes(tmp / "song180.wav", duration=1.0)  # warm-up
         start = time.perf_counter()
         fastviz.audio_envelopes(tmp / "song180.wav")
         analysis = time.perf_counter() - start
     print()
 
-    def ratio(text, a, b):
+    def ratio(text, a, b, key="wall_s"):
+        """``key`` (default wall s) of a / b, per frame if their frame counts differ."""
         if a in rows and b in rows:
-            print(f"{text:<58}{rows[a]['wall_s'] / rows[b]['wall_s']:6.2f}x")
+            ra, rb = rows[a], rows[b]
+            value = (ra[key] / ra["frames"]) / (rb[key] / rb["frames"])
+            if ra["frames"] != rb["frames"]:
+                text += ", per frame"
+            print(f"{text:<70}{value:6.2f}x")
 
     fv, post = "fastviz, default (veryfast)", "post: matplotlib + moviepy, medium"
-    ratio("fastviz default / encoder floor veryfast (wall)", fv, "encoder floor, veryfast")
-    ratio("fastviz medium / encoder floor medium (wall)", "fastviz, medium",
-          "encoder floor, medium")
+    for preset in PAIR_PRESETS:
+        pair, floor = f"fastviz, {preset}, same frames", f"encoder floor, {preset}"
+        ratio(f"fastviz / encoder floor, {preset} (same {n} frames, best wall)", pair,
+              floor)
+        ratio(f"fastviz / encoder floor, {preset} (same {n} frames, least CPU)", pair,
+              floor, "cpu_s")
     ratio("post / fastviz default (speed-up)", post, fv)
     ratio("post / fastviz medium (speed-up, same preset)", post, "fastviz, medium")
     ratio("showcqt / fastviz default (same encoder settings)",
           "ffmpeg showcqt, veryfast", fv)
     ratio("showcqt / encoder floor veryfast (the floor's own bound)",
           "ffmpeg showcqt, veryfast", "encoder floor, veryfast")
+    for preset in PAIR_PRESETS:
+        pair, floor = f"fastviz, {preset}, same frames", f"encoder floor, {preset}"
+        if pair in rows and floor in rows:
+            rounds = ", ".join(f"{a['wall_s']:.1f}/{b['wall_s']:.1f}"
+                               for a, b in zip(rows[pair]["tries"], rows[floor]["tries"]))
+            print(f"{preset}, fastviz/floor wall s by round: {rounds}; the floor drew its "
+                  f"{rows[floor]['frames']} frames in {rows[floor]['drawing_s']:.1f} s "
+                  f"({rows[floor]['drawing_cpu_s']:.1f} CPU s, one thread, page faults "
+                  "included; left out of its wall s and CPU s); video streams "
+                  f"{'all identical' if rows[floor]['same_video'] else 'DIFFER'}")
     if post in rows:
         print(f"analysis in the post run ({args.seconds:g} s audio, first call in the "
               f"process): {rows[post]['analysis_s']:.2f} s")
