@@ -4,11 +4,19 @@ __version__ = "0.1.0"
 from ._analysis import Envelopes, audio_envelopes, electrode_bands, scale_minmax
 from ._audio import load_audio
 from ._encode import VideoWriter
-from ._errors import EncodeError, FastvizError, FastvizWarning, InputError, OutputError
+from ._errors import (
+    Cancelled,
+    EncodeError,
+    FastvizError,
+    FastvizWarning,
+    InputError,
+    OutputError,
+)
 from ._raster import FrameRenderer, colormap_lut, load_background, load_electrodes, values_at
 from ._render import Options, demo, render, render_signal
 
 __all__ = [
+    "Cancelled",
     "EncodeError",
     "Envelopes",
     "FastvizError",

@@ -4,6 +4,7 @@ The file is written under a hidden temporary name beside the target and renamed 
 only after ffmpeg exits cleanly, so a failure or Ctrl-C never leaves a half-written video
 where the output should be.
 """
+import hashlib
 import os
 import shlex
 import signal
@@ -70,7 +71,7 @@ def check_output(path, overwrite=False, inputs=()):
                           f"name it .mp4 or .m4v; {path.suffix or 'no extension'} would "
                           "promise a format it is not")
     for source in inputs:
-        if isinstance(source, (str, os.PathLike)) and _same_file(path, Path(source)):
+        if isinstance(source, (str, os.PathLike)) and same_file(path, Path(source)):
             raise OutputError(f"output {path} is the input {source}; writing it would "
                               "destroy the input, so choose another name")
     if os.path.lexists(path) and not overwrite:  # a dangling symlink counts too
@@ -81,7 +82,7 @@ def check_output(path, overwrite=False, inputs=()):
     return path
 
 
-def _same_file(a, b):
+def same_file(a, b):
     if os.path.realpath(a) == os.path.realpath(b):
         return True
     try:
@@ -137,6 +138,34 @@ def publish(tmp, path, overwrite=False):
                       f"overwrite=True to replace it); the video is at {kept}")
 
 
+def source_tag(audio):
+    """The comment fastviz writes into a video made from the file ``audio``.
+
+    A hash of the file's resolved path, not the path: a batch that resumes knows an
+    existing video is this input's (and not another input's of the same name) without
+    a video telling where its maker keeps files.
+
+    Examples
+    --------
+    >>> source_tag("a.wav") == source_tag("./a.wav")
+    True
+    """
+    digest = hashlib.sha1(os.fsencode(os.path.realpath(audio))).hexdigest()[:16]
+    return f"fastviz source {digest}"
+
+
+def read_source_tag(video):
+    """The ``source_tag`` written in ``video``, or None (not fastviz's, or unreadable)."""
+    proc, log, _ = _ffmpeg.start(["-i", _ffmpeg.file_arg(video), "-f", "ffmetadata", "-"],
+                                 stdout=subprocess.PIPE)
+    text = proc.stdout.read().decode("utf-8", "replace")
+    _ffmpeg.kill(proc)
+    for line in text.splitlines():
+        if line.startswith("comment=fastviz source "):
+            return line.split("=", 1)[1]
+    return None
+
+
 def audio_arguments(audio, channels, channel_mask=0, start=None, duration=None,
                     input_index=1):
     """ffmpeg (inputs, output arguments) that mux ``audio`` as input ``input_index``.
@@ -190,6 +219,8 @@ class VideoWriter:
         last frame either way (a longer sound would freeze the picture); knowing the
         count up front cuts it as it is encoded instead of by a stream copy at
         ``close``. Writing more than ``n_frames`` is refused.
+    metadata : dict, optional
+        Tags for the file (``{"title": ...}``), as ffmpeg's ``-metadata``.
 
     Examples
     --------
@@ -202,8 +233,9 @@ class VideoWriter:
 
     def __init__(self, path, size, fps, *, audio=None, audio_start=None,
                  audio_duration=None, preset="veryfast", crf=20, pixel_format="rgb24",
-                 overwrite=False, n_frames=None):
+                 overwrite=False, n_frames=None, metadata=None):
         self.overwrite = bool(overwrite)
+        self.metadata = dict(metadata or {})
         self.n_frames = None if n_frames is None else int(n_frames)
         self.path = check_output(path, overwrite, [audio])
         self.width, self.height = (int(s) for s in size)
@@ -250,8 +282,10 @@ class VideoWriter:
             audio_in, audio_out = audio_arguments(audio, self.audio_channels,
                                                   self.channel_mask, self.audio_start,
                                                   duration)
+        tags = [arg for key, value in self.metadata.items()
+                for arg in ("-metadata", f"{key}={value}")]
         return [*video_in, *audio_in, "-map", "0:v:0", *self.video_arguments(), *audio_out,
-                "-movflags", "+faststart", "-loglevel", "error", "-f", "mp4", "-y",
+                *tags, "-movflags", "+faststart", "-loglevel", "error", "-f", "mp4", "-y",
                 _ffmpeg.file_arg(self._tmp)]
 
     def video_arguments(self):

@@ -2,6 +2,7 @@
 import difflib
 import math
 import tempfile
+import time
 import warnings
 from dataclasses import dataclass, fields, replace
 from fractions import Fraction
@@ -12,14 +13,15 @@ import numpy as np
 from ._analysis import audio_envelopes, electrode_bands, scale_minmax
 from ._audio import as_channels_first, check_channel
 from ._demo import demo_scene, jingle_bells
-from ._encode import VideoWriter, as_fraction, check_output, check_preset
-from ._errors import FastvizError, FastvizWarning, InputError
+from ._encode import VideoWriter, as_fraction, check_output, check_preset, source_tag
+from ._errors import Cancelled, FastvizError, FastvizWarning, InputError
 from ._ffmpeg import check_frame_size
 from ._progress import progress_bar
 from ._raster import FrameRenderer, load_electrodes, values_at
 
 CHUNK_FRAMES = 8  # frames a worker renders per task; a few chunks per worker in memory
 MAX_FPS = 240
+CANCEL_CHECK_SECONDS = 0.5
 MIN_FPS = Fraction(1, 1000)
 
 
@@ -175,10 +177,13 @@ def iter_frames(renderer, values, n_frames, jobs=None):
     no page is faulted in twice: a yielded block is valid until the next one is asked
     for.
     """
-    from joblib import Parallel, delayed, effective_n_jobs
+    from joblib import Parallel, cpu_count, delayed
 
-    n_jobs = min(effective_n_jobs(-1 if jobs is None else jobs),
-                 -(-n_frames // CHUNK_FRAMES))  # no idle buffers for short videos
+    # joblib's threads, counted here: effective_n_jobs asks the default process backend,
+    # which refuses more than one inside a daemonic process (a Dask worker).
+    jobs = -1 if jobs is None else int(jobs)
+    n_jobs = max(1, jobs if jobs > 0 else cpu_count() + 1 + jobs)
+    n_jobs = min(n_jobs, -(-n_frames // CHUNK_FRAMES))  # no idle buffers for short videos
     width, height = renderer.nv12_size
     buffers = [np.empty((CHUNK_FRAMES, height * 3 // 2, width), np.uint8)
                for _ in range(n_jobs)]
@@ -216,15 +221,34 @@ class Plan:
         """Values of frames ``[first, stop)``, (stop - first, n_electrodes)."""
         return frame_values(self.amplitudes, self.rate, self.fps, first, stop, self.rows)
 
+    def metadata(self):
+        """The video's tags: which audio file it was made from (``source_tag``)."""
+        audio = self.audio
+        return {} if audio is None or isinstance(audio, tuple) else {
+            "comment": source_tag(audio)}
 
-def write_video(plan, output, options):
+
+def unless_cancelled(blocks, cancel, what):
+    """``blocks``, asking ``cancel()`` about twice a second; raise ``Cancelled`` if true."""
+    next_check = 0.0
+    for block in blocks:
+        if cancel is not None and time.monotonic() >= next_check:
+            if cancel():
+                raise Cancelled(f"{what} was cancelled")
+            next_check = time.monotonic() + CANCEL_CHECK_SECONDS
+        yield block
+
+
+def write_video(plan, output, options, cancel=None):
     """Render ``plan``'s frames and encode them through one ffmpeg."""
     writer = VideoWriter(output, plan.renderer.nv12_size, plan.fps, audio=plan.audio,
                          audio_start=plan.audio_start, audio_duration=plan.audio_duration,
                          preset=options.preset, crf=options.crf, pixel_format="nv12",
-                         overwrite=options.overwrite, n_frames=plan.n_frames)
+                         overwrite=options.overwrite, n_frames=plan.n_frames,
+                         metadata=plan.metadata())
     with writer, progress_bar(plan.n_frames, Path(output).name, options.progress) as bar:
-        for frames in iter_frames(plan.renderer, plan.values, plan.n_frames, options.jobs):
+        blocks = iter_frames(plan.renderer, plan.values, plan.n_frames, options.jobs)
+        for frames in unless_cancelled(blocks, cancel, f"the render of {output}"):
             writer.write(frames)
             bar.update(len(frames))
     return Path(output)
@@ -245,7 +269,7 @@ def plan_render(audio, opts):
 
 
 def render(audio, output, *, client=None, scheduler=None, segments=None,
-           segment_seconds=None, segment_dir=None, **options):
+           segment_seconds=None, segment_dir=None, cancel=None, **options):
     """Render an audio file to an MP4 of electrodes pulsing on a brain, with the audio.
 
     Parameters
@@ -259,6 +283,10 @@ def render(audio, output, *, client=None, scheduler=None, segments=None,
         see ``fastviz._distributed.render_segments``. ``scheduler`` is ``"local"``,
         ``"local:N"`` or ``"tcp://HOST:PORT"``; ``client`` a ``dask.distributed.Client``.
         Giving any of these renders in segments; by default one ffmpeg does it all.
+    cancel : callable, optional
+        Asked about twice a second while drawing (one stream only); when it returns
+        true the render stops, nothing is written, and ``Cancelled`` is raised. For a
+        front end's "stop" button.
     **options
         See ``Options``: background, electrodes, size, fps, jobs, preset, crf, start,
         duration, channel, cmap, dot_size, alpha, overwrite, progress.
@@ -278,9 +306,10 @@ def render(audio, output, *, client=None, scheduler=None, segments=None,
     split = dict(client=client, scheduler=scheduler, n_segments=segments,
                  segment_seconds=segment_seconds, segment_dir=segment_dir)
     if not any(v is not None for v in split.values()):
-        return write_video(plan_render(audio, opts), output, opts)
-    from ._distributed import render_segments  # imports this module: not at the top
+        return write_video(plan_render(audio, opts), output, opts, cancel)
+    from ._distributed import check_split, render_segments  # they import this module
 
+    check_split(**split)  # before the analysis
     return render_segments(plan_render(audio, opts), output, opts, **split)
 
 

@@ -25,9 +25,9 @@ Nothing is left at the output path unless the video is complete."""
 
 # Library messages name Python keywords; the command line names its flags instead.
 _OPTIONS = ("background", "electrodes", "size", "fps", "jobs", "crf", "preset", "start",
-            "duration", "channel", "cmap", "segments", "scheduler")
+            "duration", "channel", "cmap", "segments", "segment_seconds", "scheduler")
 _FLAGS = {"overwrite=True": "-y", "electrodes=...": "--electrodes",
-          **{name: f"--{name}" for name in _OPTIONS}}
+          **{name: f"--{name.replace('_', '-')}" for name in _OPTIONS}}
 _KEYWORD = re.compile(r"\b(overwrite=True|electrodes=\.\.\.|"
                       rf"(?:{'|'.join(_OPTIONS)})(?= must\b| needs\b))")
 
@@ -149,6 +149,8 @@ def main(argv=None):
     args = _parser().parse_args(argv)
     err = stderr()
     with _signals_stop_the_render(), warnings.catch_warnings():
+        if not args.debug:  # a library's warnings are not the user's business
+            warnings.simplefilter("ignore")
         warnings.simplefilter("once", FastvizWarning)
         warnings.showwarning = lambda message, *rest, **kw: print(f"note: {message}",
                                                                   file=err)
@@ -214,13 +216,14 @@ def _batch(args, options, split):
     outcomes = render_batch(args.audio, args.outdir, scheduler=args.scheduler,
                             overwrite=args.overwrite, progress=not args.quiet, **options)
     err = stderr()
-    failed = [(audio, error) for audio, _, error in outcomes if error is not None]
-    for audio, error in failed:
-        print(f"error: {audio}: {flag_words(str(error))}", file=err)
-    print("summary:", file=err)  # each file's outcome, in input order
-    for audio, output, error in outcomes:
-        print(f"  {'failed' if error else 'ok':6}  {audio}"
-              f"{'' if error else f' -> {output}'}", file=err)
+    failed = [o for o in outcomes if o.error is not None]
+    for outcome in failed:
+        print(f"error: {outcome.input}: {flag_words(str(outcome.error))}", file=err)
+    print("summary:", file=err)  # each input's outcome, in input order
+    for o in outcomes:
+        status = "failed" if o.error else "skipped" if o.skipped else "ok"
+        print(f"  {status:7}  {o.input}{'' if o.error else f' -> {o.output}'}"
+              f"{' (made before)' if o.skipped else ''}", file=err)
     if failed:
         raise BatchFailed(f"{len(failed)} of {len(outcomes)} files failed; the other "
                           f"videos are in {args.outdir}")
