@@ -462,31 +462,32 @@ def render_segments(plan, output, options, *, client=None, scheduler=None, n_seg
         raise OutputError(f"cannot write beside {output}: {exc.strerror}") from None
     token, audio_job = uuid.uuid4().hex[:16], None
     try:
-        audio = plan.audio
-        if isinstance(audio, tuple):  # samples: the muxer reads them from a scratch WAV
-            audio = _write_wav(folder / "audio.wav", *audio)
-        elif audio is not None:
-            AudioStream(audio).close()  # fails now, not after the render
-        with connect(client, scheduler) as dask_client:
-            _wait_for_workers(dask_client)
-            n_threads = sum(dask_client.nthreads().values())
-            bounds = segment_bounds(plan.n_frames, count_segments(
-                plan.n_frames, plan.fps, n_threads, n_segments, segment_seconds))
-            if audio is not None:  # encoded here while the workers draw
-                sound = folder / "audio.m4a"
-                audio_job = encode_audio(audio, plan.n_frames, plan.fps, sound,
-                                         audio_start=plan.audio_start,
-                                         audio_duration=plan.audio_duration)
-            segments = _run_segments(dask_client, plan, bounds, options, folder, shared,
-                                     token, output.name)
-        if audio_job is not None:
-            proc, log, command = audio_job
-            if proc.wait() != 0:
-                raise EncodeError(f"encoding the sound of {output} failed\ncommand: "
-                                  f"{shlex.join(command)}\nffmpeg said:\n{log.tail()}")
-        return join_segments(segments, output, plan.fps, overwrite=options.overwrite,
-                             encoded_audio=None if audio is None else sound,
-                             metadata=plan.metadata())
+        with _ffmpeg.reaper():  # under the owners' own cleanup
+            audio = plan.audio
+            if isinstance(audio, tuple):  # samples: the muxer reads them from a scratch WAV
+                audio = _write_wav(folder / "audio.wav", *audio)
+            elif audio is not None:
+                AudioStream(audio).close()  # fails now, not after the render
+            with connect(client, scheduler) as dask_client:
+                _wait_for_workers(dask_client)
+                n_threads = sum(dask_client.nthreads().values())
+                bounds = segment_bounds(plan.n_frames, count_segments(
+                    plan.n_frames, plan.fps, n_threads, n_segments, segment_seconds))
+                if audio is not None:  # encoded here while the workers draw
+                    sound = folder / "audio.m4a"
+                    audio_job = encode_audio(audio, plan.n_frames, plan.fps, sound,
+                                             audio_start=plan.audio_start,
+                                             audio_duration=plan.audio_duration)
+                segments = _run_segments(dask_client, plan, bounds, options, folder, shared,
+                                         token, output.name)
+            if audio_job is not None:
+                proc, log, command = audio_job
+                if proc.wait() != 0:
+                    raise EncodeError(f"encoding the sound of {output} failed\ncommand: "
+                                      f"{shlex.join(command)}\nffmpeg said:\n{log.tail()}")
+            return join_segments(segments, output, plan.fps, overwrite=options.overwrite,
+                                 encoded_audio=None if audio is None else sound,
+                                 metadata=plan.metadata())
     finally:
         if audio_job is not None:
             _ffmpeg.kill(audio_job[0])

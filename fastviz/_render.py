@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import _ffmpeg
 from ._analysis import audio_envelopes, electrode_bands, scale_minmax
 from ._audio import as_channels_first, check_channel
 from ._demo import demo_scene, jingle_bells
@@ -246,7 +247,8 @@ def write_video(plan, output, options, cancel=None):
                          preset=options.preset, crf=options.crf, pixel_format="nv12",
                          overwrite=options.overwrite, n_frames=plan.n_frames,
                          metadata=plan.metadata())
-    with writer, progress_bar(plan.n_frames, Path(output).name, options.progress) as bar:
+    with _ffmpeg.reaper(), writer, progress_bar(plan.n_frames, Path(output).name,
+                                                options.progress) as bar:
         blocks = iter_frames(plan.renderer, plan.values, plan.n_frames, options.jobs)
         for frames in unless_cancelled(blocks, cancel, f"the render of {output}"):
             writer.write(frames)
