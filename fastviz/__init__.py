@@ -5,8 +5,9 @@ from ._analysis import Envelopes, audio_envelopes, electrode_bands, scale_minmax
 from ._audio import load_audio
 from ._encode import VideoWriter
 from ._errors import EncodeError, FastvizError, FastvizWarning, InputError, OutputError
-from ._raster import FrameRenderer, colormap_lut, load_background, load_electrodes, values_at
+from ._raster import FrameRenderer, colormap_lut, values_at
 from ._render import Options, demo, render, render_signal
+from ._scene import load_background, load_electrodes
 
 __all__ = [
     "EncodeError",

@@ -9,14 +9,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ._analysis import audio_envelopes, electrode_bands, scale_minmax
+from ._analysis import audio_envelopes, scale_minmax
 from ._audio import as_channels_first, check_channel
 from ._demo import demo_scene, jingle_bells
 from ._encode import VideoWriter, as_fraction, check_output, check_preset
 from ._errors import FastvizError, FastvizWarning, InputError
 from ._ffmpeg import check_frame_size
 from ._progress import progress_bar
-from ._raster import FrameRenderer, load_electrodes, values_at
+from ._raster import FrameRenderer, values_at
+from ._scene import FITS, auto_dot_size, build_scene, projected_scene, scene_bands
 
 CHUNK_FRAMES = 8  # frames a worker renders per task; a few chunks per worker in memory
 MAX_FPS = 240
@@ -27,16 +28,27 @@ MIN_FPS = Fraction(1, 1000)
 class Options:
     """Everything a user can set for a render; checked once, here.
 
-    background, electrodes : picture file and CSV (``x_2d``, ``y_2d``) in its pixels.
-        Default: the bundled brain and grid; electrodes alone go on the bundled brain.
-    size : (width, height) of the video; default the picture's.
+    background, electrodes : picture file and CSV (``x_2d``, ``y_2d``, optionally
+        ``name``, ``band``, ``color``, ``size``) in its pixels. Default: the bundled
+        brain and grid; electrodes alone go on the bundled brain.
+    montage : an MNE montage name (``"biosemi64"``): its electrodes over a drawn head,
+        instead of a picture and a table.
+    size : (width, height) of the video; default the picture's (800 x 800 for a montage).
+    fit : how a picture meets ``size``: ``"pad"`` (default: keep its shape, letterboxed
+        in ``bg_color``), ``"stretch"`` or ``"crop"``.
+    bg_color : colour under transparent pixels, of the letterbox and of a montage's
+        background (default white).
+    bands_by : ``"y"`` (bottom electrodes get the lowest band), ``"x"`` (left ones do)
+        or ``"table"`` (the table's ``band`` column); default the column when the table
+        has one, else ``"y"``.
     fps : frame rate (number or ``"a/b"``), default 30.
     jobs : render threads; None or -1 uses every core.
     preset, crf : libx264 settings. Default ``veryfast`` and 20: the encoder is the
         slowest stage, and veryfast is twice as fast as ``medium`` at 20 (visually clean).
     start, duration : seconds of the audio to skip, and to keep.
     channel : analyse this channel (0-based) instead of the mono mix.
-    cmap, dot_size, alpha : see ``FrameRenderer``.
+    cmap, dot_size, alpha : see ``FrameRenderer``. ``dot_size="auto"``: the largest
+        dot as wide as the median distance between nearest electrodes.
     overwrite : replace an existing output.
     progress : show a progress bar on stderr.
 
@@ -48,7 +60,11 @@ class Options:
 
     background: object = None
     electrodes: object = None
+    montage: str = None
     size: tuple = None
+    fit: str = "pad"
+    bg_color: object = "white"
+    bands_by: str = None
     fps: object = 30
     jobs: int = None
     preset: str = "veryfast"
@@ -57,7 +73,7 @@ class Options:
     duration: float = None
     channel: int = None
     cmap: object = None
-    dot_size: float = 100.0
+    dot_size: object = 100.0
     alpha: float = 1.0
     overwrite: bool = False
     progress: bool = True
@@ -68,6 +84,18 @@ class Options:
             raise ValueError(f"fps must be from {MIN_FPS} (a frame every 1000 s) to "
                              f"{MAX_FPS} frames a second (what players and H.264's levels "
                              f"are made for), got {self.fps}")
+        if self.fit not in FITS:
+            raise ValueError(f"fit must be one of {', '.join(FITS)}, got {self.fit!r}")
+        if self.bands_by not in (None, "x", "y", "table"):
+            raise ValueError(f"bands_by must be x, y or table, got {self.bands_by!r}")
+        if not (isinstance(self.dot_size, str) and self.dot_size == "auto") and not (
+                isinstance(self.dot_size, (int, float, np.number)) and self.dot_size >= 0):
+            raise ValueError(f"dot_size must be a number of points >= 0 or 'auto', got "
+                             f"{self.dot_size!r}")
+        if self.montage is not None and (self.background is not None
+                                         or self.electrodes is not None):
+            raise InputError("montage places its own electrodes on a drawn head: give "
+                             "it without a background or electrodes")
         if self.background is not None and self.electrodes is None:
             raise InputError("a background picture needs electrode positions in its "
                              "pixels (electrodes=...)")
@@ -115,8 +143,8 @@ def options_from(function, options):
     return Options(**options)
 
 
-def make_renderer(options, names=None):
-    """The FrameRenderer for ``options``' scene (the bundled one by default).
+def make_scene(options, names=None):
+    """The ``Scene`` of ``options`` (the bundled brain and grid by default).
 
     ``options.electrodes`` may be a CSV path, a table (a pandas DataFrame) with ``x_2d``
     and ``y_2d`` columns, an (n, 2) array of (x, y) pixel positions, or a dict of
@@ -125,30 +153,22 @@ def make_renderer(options, names=None):
     ``np.column_stack([xs, ys])``.
     """
     background, electrodes = options.background, options.electrodes
-    if background is None:  # electrodes alone are placed on the bundled brain
+    if background is None and options.montage is None:  # electrodes alone: the brain
         background, demo_electrodes = demo_scene()
         electrodes = demo_electrodes if electrodes is None else electrodes
-    if isinstance(electrodes, (str, Path)):
-        xs, ys = load_electrodes(electrodes)
-    elif isinstance(electrodes, dict):
-        if names is None:
-            raise InputError("electrodes as a dict need channel names: use "
-                             "render_signal with an MNE object")
-        missing = [n for n in names if n not in electrodes]
-        if missing:
-            raise InputError(f"no position for channel(s) {missing[:5]} in electrodes")
-        xs, ys = np.array([electrodes[n] for n in names], float).T
-    elif hasattr(electrodes, "columns"):
-        xs, ys = np.asarray(electrodes[["x_2d", "y_2d"]], float).T
-    else:
-        points = np.asarray(electrodes, float)
-        if points.ndim != 2 or points.shape[1] != 2:
-            raise InputError(f"electrodes must be (n, 2) points (x, y), got shape "
-                             f"{points.shape}; for separate x and y arrays pass "
-                             "np.column_stack([xs, ys])")
-        xs, ys = points.T
-    return FrameRenderer(background, xs, ys, size=options.size, cmap=options.cmap,
-                         dot_size=options.dot_size, alpha=options.alpha)
+    return build_scene(background, electrodes, montage=options.montage, size=options.size,
+                       fit=options.fit, bg_color=options.bg_color, names=names)
+
+
+def make_renderer(options, names=None, scene=None):
+    """The FrameRenderer for ``options``' scene (``make_scene``), or for ``scene``."""
+    scene = make_scene(options, names) if scene is None else scene
+    dot_size = options.dot_size
+    if isinstance(dot_size, str):  # "auto"
+        dot_size = auto_dot_size(scene.xs, scene.ys, scene.background.shape[1])
+    return FrameRenderer(scene.background, scene.xs, scene.ys, cmap=options.cmap,
+                         dot_size=dot_size, alpha=options.alpha, colors=scene.colors,
+                         sizes=scene.sizes)
 
 
 def frame_count(duration, fps):
@@ -232,16 +252,26 @@ def write_video(plan, output, options):
 
 def plan_render(audio, opts):
     """Analyse an audio file and build the scene for ``opts``; returns a ``Plan``."""
-    renderer = make_renderer(opts)
+    scene = make_scene(opts)
+    renderer = make_renderer(opts, scene=scene)
     env = audio_envelopes(audio, channel=opts.channel, start=opts.start,
                           duration=opts.duration)
     if env.dark.any():
         bands_hz = " and ".join(f"{f:.0f}" for f in env.freqs[env.dark])
         warnings.warn(f"the {bands_hz} Hz band(s) stay dark: {audio} holds no sound "
                       "there (its sample rate is too low)", FastvizWarning, stacklevel=3)
-    bands = electrode_bands(renderer.ys, len(env.freqs))
+    bands = scene_bands(scene, len(env.freqs), opts.bands_by, _where(opts))
     return Plan(renderer, scale_minmax(env.values), env.rate, bands, as_fraction(opts.fps),
                 frame_count(env.duration, opts.fps), audio, opts.start, opts.duration)
+
+
+def _where(opts):
+    """How an error names the scene: its table file, or the montage."""
+    if opts.montage is not None:
+        return f"montage {opts.montage}"
+    if isinstance(opts.electrodes, (str, Path)):
+        return f"electrode table {opts.electrodes}"
+    return "the electrodes" if opts.electrodes is not None else "the bundled table"
 
 
 def render(audio, output, *, client=None, scheduler=None, segments=None,
@@ -355,19 +385,6 @@ def _cut(values, rate, audio, start, duration):
     return values[:, first:stop], audio
 
 
-def _projected_scene(locs, size):
-    """Plain background and a left lateral projection of 3-D head positions."""
-    if not np.isfinite(locs).all():
-        raise InputError("some channels have no position: set a montage on the MNE "
-                         "object, or pass background= and electrodes=")
-    width, height = size or (800, 600)
-    xy = np.stack([-locs[:, 1], -locs[:, 2]], axis=1)  # anterior to the left, up is up
-    span = np.ptp(xy, axis=0)
-    scale = 0.8 * min(width / max(span[0], 1e-9), height / max(span[1], 1e-9))
-    xy = (xy - xy.min(axis=0) - span / 2) * scale + (width / 2, height / 2)
-    return np.full((height, width, 3), 235, np.uint8), xy[:, 0], xy[:, 1]
-
-
 def render_signal(data, output, rate=None, *, audio=None, scaling="minmax",
                   smoothing=None, **options):
     """Render any per-electrode signal to an MP4, optionally with sound.
@@ -414,7 +431,7 @@ def render_signal(data, output, rate=None, *, audio=None, scaling="minmax",
     values, rate, names, locs = _signal(data, rate)
     values, audio = _cut(values, rate, audio, opts.start, opts.duration)
     if opts.background is None and opts.electrodes is None and locs is not None:
-        background, xs, ys = _projected_scene(locs, opts.size)
+        background, xs, ys = projected_scene(locs, opts.size)
         opts = replace(opts, background=background, electrodes=np.column_stack([xs, ys]))
     renderer = make_renderer(opts, names)
     if renderer.n_electrodes != len(values):
