@@ -11,7 +11,7 @@ import numpy as np
 
 from ._analysis import audio_envelopes, scale_minmax
 from ._audio import as_channels_first, check_channel
-from ._demo import demo_scene, jingle_bells
+from ._demo import DEMO_DOT_SIZE, demo_scene, jingle_bells
 from ._encode import VideoWriter, as_fraction, check_output, check_preset
 from ._errors import FastvizError, FastvizWarning, InputError
 from ._ffmpeg import check_frame_size
@@ -317,6 +317,9 @@ def render(audio, output, *, client=None, scheduler=None, segments=None,
 def demo(output="jinglebells.mp4", **options):
     """Render the built-in demo: synthesised Jingle Bells on the bundled brain.
 
+    On the bundled scene, dots are ``DEMO_DOT_SIZE`` (34) points at most unless
+    ``dot_size`` is given, so the grid's electrodes stay apart when the song is loud.
+
     Examples
     --------
     ::
@@ -326,6 +329,8 @@ def demo(output="jinglebells.mp4", **options):
     from scipy.io import wavfile
 
     opts = options_from("demo", options)  # refuse bad options before synthesising
+    if opts.background is None and opts.montage is None and "dot_size" not in options:
+        options = {**options, "dot_size": DEMO_DOT_SIZE}
     samples, rate = jingle_bells()
     check_channel(opts.channel, 1, "the demo song")
     length = len(samples) / rate
@@ -455,3 +460,106 @@ def render_signal(data, output, rate=None, *, audio=None, scaling="minmax",
                 frame_count(values.shape[1] / rate, opts.fps), audio,
                 *((None, None) if isinstance(audio, tuple) else (opts.start, opts.duration)))
     return write_video(plan, output, opts)
+
+
+def _write_png(picture, output, overwrite, inputs):
+    """Save an (H, W, 3) uint8 picture as a PNG, complete or not at all."""
+    import os
+
+    from PIL import Image
+
+    from ._encode import temporary_file
+
+    path = check_output(output, overwrite, inputs, suffixes=(".png",))
+    part = temporary_file(path)
+    try:
+        Image.fromarray(picture).save(part, format="PNG")
+        os.replace(part, path)
+    finally:
+        part.unlink(missing_ok=True)
+    return path
+
+
+def frame(audio, at, output=None, **options):
+    """The frame a render of ``audio`` shows at ``at`` seconds, as a picture.
+
+    The same analysis and scene as ``render``; the frame is number
+    ``floor(at * fps)`` of the video (counted from ``start``), drawn as RGB by
+    ``FrameRenderer.frames``. The video encodes ``frames_nv12`` of the same values:
+    at ``crf=0`` its decoded frame equals that NV12 frame exactly, and its luma equals
+    this picture's BT.709 luma to within 1 (tested); colour differs by 4:2:0 chroma.
+
+    Parameters
+    ----------
+    audio : str or Path
+    at : float
+        Seconds from the start of the video.
+    output : str or Path, optional
+        A ``.png`` to write (kept unless ``overwrite=True``).
+    **options
+        As for ``render``.
+
+    Returns
+    -------
+    ndarray of uint8, shape (H, W, 3)
+
+    Examples
+    --------
+    ::
+
+        picture = frame("song.wav", 12.0, "frame.png")
+    """
+    opts = options_from("frame", options)
+    if output is not None:
+        check_output(output, opts.overwrite, [audio, opts.background, opts.electrodes],
+                     suffixes=(".png",))
+    plan = plan_render(audio, opts)
+    if not (isinstance(at, (int, float, np.number)) and 0 <= at):
+        raise ValueError(f"at must be a number of seconds >= 0, got {at!r}")
+    index = math.floor(round(at * plan.fps, 9))
+    if index >= plan.n_frames:
+        raise InputError(f"at {at} s is past the video's end ({plan.n_frames} frames at "
+                         f"{plan.fps} fps, {plan.n_frames / plan.fps:.3f} s)")
+    picture = plan.renderer.frames(plan.values(index, index + 1))[0]
+    if output is not None:
+        _write_png(picture, output, opts.overwrite, [audio, opts.background,
+                                                     opts.electrodes])
+    return picture
+
+
+def layout(output=None, **options):
+    """A picture of the scene with each electrode's name (or index) and band.
+
+    Each electrode is marked with a small dot and labelled ``NAME/BAND`` in Pillow's
+    own font, on the picture at the video's size, to check a table or a montage before
+    rendering. Band 0 is the lowest frequency (400 Hz).
+
+    Parameters
+    ----------
+    output : str or Path, optional
+        A ``.png`` to write.
+    **options
+        The scene options of ``render``: background, electrodes, montage, size, fit,
+        bg_color, bands_by.
+
+    Returns
+    -------
+    ndarray of uint8, shape (H, W, 3)
+
+    Examples
+    --------
+    >>> layout(montage="biosemi32", size=(200, 200)).shape
+    (200, 200, 3)
+    """
+    from ._analysis import FREQS
+    from ._scene import draw_layout
+
+    opts = options_from("layout", options)
+    inputs = [opts.background, opts.electrodes]
+    if output is not None:
+        check_output(output, opts.overwrite, inputs, suffixes=(".png",))
+    scene = make_scene(opts)
+    picture = draw_layout(scene, scene_bands(scene, len(FREQS), opts.bands_by, _where(opts)))
+    if output is not None:
+        _write_png(picture, output, opts.overwrite, inputs)
+    return picture

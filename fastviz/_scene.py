@@ -295,12 +295,13 @@ def montage_positions(name):
     import mne
     from mne.channels.layout import _find_topomap_coords
 
-    known = mne.channels.get_builtin_montages()
-    if name not in known:
-        raise InputError(f"unknown montage {name!r}; MNE ships {', '.join(known)}")
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)  # names MNE renames in time
-        montage = mne.channels.make_standard_montage(name)
+        warnings.simplefilter("ignore", FutureWarning)  # older names MNE still reads
+        try:
+            montage = mne.channels.make_standard_montage(name)
+        except ValueError:
+            known = ", ".join(mne.channels.get_builtin_montages())
+            raise InputError(f"unknown montage {name!r}; MNE ships {known}") from None
         info = mne.create_info(montage.ch_names, 1000.0, "eeg")
         info.set_montage(montage, on_missing="ignore", verbose="error")
         # some montages name one place twice (T3 and T7): both are kept
@@ -365,12 +366,12 @@ def projected_scene(locs, size):
 
 def auto_dot_size(xs, ys, width):
     """Dot size in points whose largest dot is as wide as the median distance from each
-    electrode to its nearest neighbour (the renderer's points: 1440 across ``width``).
+    electrode to its nearest neighbour (the renderer's points: 720 across ``width``).
 
     Examples
     --------
     >>> float(auto_dot_size([0, 10, 20], [0, 0, 0], 1440))
-    10.0
+    5.0
     """
     points = np.column_stack([xs, ys])
     if len(points) < 2:
@@ -379,7 +380,7 @@ def auto_dot_size(xs, ys, width):
 
     distances, _ = cKDTree(points).query(points, k=2)
     spacing = float(np.median(distances[:, 1]))
-    return spacing * 1440.0 / width if spacing > 0 else 100.0
+    return spacing * 720.0 / width if spacing > 0 else 100.0
 
 
 def electrode_bands_by(xs, ys, n_bands, by="y"):
