@@ -519,7 +519,7 @@ def frame(audio, at, output=None, **options):
     index = math.floor(round(at * plan.fps, 9))
     if index >= plan.n_frames:
         raise InputError(f"at {at} s is past the video's end ({plan.n_frames} frames at "
-                         f"{plan.fps} fps, {plan.n_frames / plan.fps:.3f} s)")
+                         f"{plan.fps} fps, {float(plan.n_frames / plan.fps):.3f} s)")
     picture = plan.renderer.frames(plan.values(index, index + 1))[0]
     if output is not None:
         _write_png(picture, output, opts.overwrite, [audio, opts.background,
