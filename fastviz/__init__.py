@@ -6,7 +6,7 @@ from ._audio import load_audio
 from ._encode import VideoWriter
 from ._errors import EncodeError, FastvizError, FastvizWarning, InputError, OutputError
 from ._raster import FrameRenderer, colormap_lut, values_at
-from ._render import Options, demo, render, render_signal
+from ._render import Options, demo, frame, layout, render, render_signal
 from ._scene import load_background, load_electrodes
 
 __all__ = [
@@ -23,6 +23,8 @@ __all__ = [
     "colormap_lut",
     "demo",
     "electrode_bands",
+    "frame",
+    "layout",
     "load_audio",
     "load_background",
     "load_electrodes",

@@ -389,7 +389,7 @@ def electrode_bands_by(xs, ys, n_bands, by="y"):
     Examples
     --------
     >>> electrode_bands_by([0, 50, 100], [0, 0, 0], 2, by="x")
-    array([0, 0, 1])
+    array([0, 1, 1])
     """
     if by not in ("x", "y"):
         raise ValueError(f"bands_by must be x, y or table, got {by!r}")
