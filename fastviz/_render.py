@@ -17,7 +17,7 @@ from ._errors import FastvizError, FastvizWarning, InputError
 from ._ffmpeg import check_frame_size
 from ._progress import progress_bar
 from ._raster import FrameRenderer, values_at
-from ._scene import FITS, auto_dot_size, build_scene, projected_scene, scene_bands
+from ._scene import FITS, auto_dot_size, build_scene, load_look, projected_scene, scene_bands
 
 CHUNK_FRAMES = 8  # frames a worker renders per task; a few chunks per worker in memory
 MAX_FPS = 240
@@ -38,6 +38,11 @@ class Options:
         in ``bg_color``), ``"stretch"`` or ``"crop"``.
     bg_color : colour under transparent pixels, of the letterbox and of a montage's
         background (default white).
+    brightness, invert : the picture's pixels are inverted (255 - value) if ``invert``,
+        then multiplied by ``brightness`` (default 1).
+    look : a bundled look's name (``"dark"``, ``"colorblind"``), ``path.toml`` or
+        ``path.toml:NAME``: its settings (cmap, bg_color, brightness, alpha, dot_size)
+        apply where the call gives none.
     bands_by : ``"y"`` (bottom electrodes get the lowest band), ``"x"`` (left ones do)
         or ``"table"`` (the table's ``band`` column); default the column when the table
         has one, else ``"y"``.
@@ -47,8 +52,9 @@ class Options:
         slowest stage, and veryfast is twice as fast as ``medium`` at 20 (visually clean).
     start, duration : seconds of the audio to skip, and to keep.
     channel : analyse this channel (0-based) instead of the mono mix.
-    cmap, dot_size, alpha : see ``FrameRenderer``. ``dot_size="auto"``: the largest
-        dot as wide as the median distance between nearest electrodes.
+    cmap, dot_size, alpha : see ``FrameRenderer``. ``dot_size`` default: 100 points
+        (the post's), 34 on the bundled scene (``DEMO_DOT_SIZE``); ``"auto"``: the
+        largest dot as wide as the median distance between nearest electrodes.
     overwrite : replace an existing output.
     progress : show a progress bar on stderr.
 
@@ -64,7 +70,10 @@ class Options:
     size: tuple = None
     fit: str = "pad"
     bg_color: object = "white"
+    brightness: float = 1.0
+    invert: bool = False
     bands_by: str = None
+    look: str = None
     fps: object = 30
     jobs: int = None
     preset: str = "veryfast"
@@ -73,7 +82,7 @@ class Options:
     duration: float = None
     channel: int = None
     cmap: object = None
-    dot_size: object = 100.0
+    dot_size: object = None
     alpha: float = 1.0
     overwrite: bool = False
     progress: bool = True
@@ -88,7 +97,8 @@ class Options:
             raise ValueError(f"fit must be one of {', '.join(FITS)}, got {self.fit!r}")
         if self.bands_by not in (None, "x", "y", "table"):
             raise ValueError(f"bands_by must be x, y or table, got {self.bands_by!r}")
-        if not (isinstance(self.dot_size, str) and self.dot_size == "auto") and not (
+        if self.dot_size is not None and not (
+                isinstance(self.dot_size, str) and self.dot_size == "auto") and not (
                 isinstance(self.dot_size, (int, float, np.number)) and self.dot_size >= 0):
             raise ValueError(f"dot_size must be a number of points >= 0 or 'auto', got "
                              f"{self.dot_size!r}")
@@ -124,6 +134,14 @@ def _is_whole(value):
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
+def with_look(options):
+    """``options`` over their look's settings: what a call gives wins (None is not given)."""
+    if options.get("look") is None:
+        return options
+    look = load_look(options["look"])
+    return {**look, **{k: v for k, v in options.items() if not (k in look and v is None)}}
+
+
 def options_from(function, options):
     """``Options(**options)``, with a misspelt keyword named as ``function``'s.
 
@@ -134,6 +152,7 @@ def options_from(function, options):
     ...
     TypeError: render() got an unexpected keyword argument 'fsp'; did you mean 'fps'?
     """
+    options = with_look(options)
     known = [f.name for f in fields(Options)]
     for name in options:
         if name not in known:
@@ -157,14 +176,20 @@ def make_scene(options, names=None):
         background, demo_electrodes = demo_scene()
         electrodes = demo_electrodes if electrodes is None else electrodes
     return build_scene(background, electrodes, montage=options.montage, size=options.size,
-                       fit=options.fit, bg_color=options.bg_color, names=names)
+                       fit=options.fit, bg_color=options.bg_color,
+                       brightness=options.brightness, invert=options.invert,
+                       names=names)
 
 
 def make_renderer(options, names=None, scene=None):
     """The FrameRenderer for ``options``' scene (``make_scene``), or for ``scene``."""
     scene = make_scene(options, names) if scene is None else scene
     dot_size = options.dot_size
-    if isinstance(dot_size, str):  # "auto"
+    if dot_size is None:
+        bundled = options.background is None and options.electrodes is None and (
+            options.montage is None)
+        dot_size = DEMO_DOT_SIZE if bundled else 100.0
+    elif isinstance(dot_size, str):  # "auto"
         dot_size = auto_dot_size(scene.xs, scene.ys, scene.background.shape[1])
     return FrameRenderer(scene.background, scene.xs, scene.ys, cmap=options.cmap,
                          dot_size=dot_size, alpha=options.alpha, colors=scene.colors,
@@ -290,8 +315,9 @@ def render(audio, output, *, client=None, scheduler=None, segments=None,
         ``"local:N"`` or ``"tcp://HOST:PORT"``; ``client`` a ``dask.distributed.Client``.
         Giving any of these renders in segments; by default one ffmpeg does it all.
     **options
-        See ``Options``: background, electrodes, size, fps, jobs, preset, crf, start,
-        duration, channel, cmap, dot_size, alpha, overwrite, progress.
+        See ``Options``: background, electrodes, montage, size, fit, bg_color,
+        brightness, bands_by, look, fps, jobs, preset, crf, start, duration, channel,
+        cmap, dot_size, alpha, overwrite, progress.
 
     Returns
     -------
@@ -317,9 +343,6 @@ def render(audio, output, *, client=None, scheduler=None, segments=None,
 def demo(output="jinglebells.mp4", **options):
     """Render the built-in demo: synthesised Jingle Bells on the bundled brain.
 
-    On the bundled scene, dots are ``DEMO_DOT_SIZE`` (34) points at most unless
-    ``dot_size`` is given, so the grid's electrodes stay apart when the song is loud.
-
     Examples
     --------
     ::
@@ -329,8 +352,6 @@ def demo(output="jinglebells.mp4", **options):
     from scipy.io import wavfile
 
     opts = options_from("demo", options)  # refuse bad options before synthesising
-    if opts.background is None and opts.montage is None and "dot_size" not in options:
-        options = {**options, "dot_size": DEMO_DOT_SIZE}
     samples, rate = jingle_bells()
     check_channel(opts.channel, 1, "the demo song")
     length = len(samples) / rate

@@ -14,6 +14,8 @@ import numpy as np
 from ._errors import InputError
 
 FITS = ("pad", "stretch", "crop")
+LOOK_KEYS = ("description", "cmap", "bg_color", "brightness", "invert", "alpha",
+             "dot_size")
 TABLE_COLUMNS = ("name", "x_2d", "y_2d", "band", "color", "size")
 
 
@@ -418,7 +420,7 @@ def scene_bands(scene, n_bands, by=None, where="the scene"):
 
 
 def build_scene(background=None, electrodes=None, *, montage=None, size=None, fit="pad",
-                bg_color="white", names=None):
+                bg_color="white", brightness=1.0, invert=False, names=None):
     """The ``Scene`` for a picture and a table (or positions), or an MNE montage.
 
     ``electrodes`` is a CSV path, a table with ``x_2d`` and ``y_2d`` columns, an (n, 2)
@@ -456,6 +458,10 @@ def build_scene(background=None, electrodes=None, *, montage=None, size=None, fi
                              "np.column_stack([xs, ys])")
         xs, ys = points.T
     picture = load_background(background, bg_color=bg_color)
+    if invert:  # a white page turns black: a dark look on a light picture
+        picture = 255 - picture
+    if brightness != 1:
+        picture = (picture * float(brightness) + 0.5).clip(0, 255).astype(np.uint8)
     if isinstance(electrodes, (str, Path)):
         check_inside(table, picture.shape[1], picture.shape[0])
     picture, xs, ys = fit_scene(picture, xs, ys, size, fit, bg_color)
@@ -516,3 +522,55 @@ def _rgba(colour):
     return np.append(values, 1.0) if len(values) == 3 else values
 
 
+
+
+def bundled_looks():
+    """The looks in the package's ``looks.toml``: {name: settings}, in file order."""
+    from importlib import resources
+
+    text = (resources.files("fastviz") / "data" / "looks.toml").read_text("utf-8")
+    return _toml().loads(text)
+
+
+def _toml():
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+    return tomllib
+
+
+def load_look(look):
+    """The scene options of a look: a bundled name, ``path.toml`` (its first look) or
+    ``path.toml:NAME``, without its ``description``.
+
+    Examples
+    --------
+    >>> load_look("dark")["bg_color"]
+    'black'
+    """
+    tomllib = _toml()
+    looks = bundled_looks()
+    if str(look) in looks:
+        where, settings = f"look {look}", looks[str(look)]
+    else:
+        path, _, name = str(look).partition(".toml:")
+        path = Path(path if path.endswith(".toml") else path + ".toml")
+        if not path.is_file():
+            raise InputError(f"look {look!r} is neither a bundled look ({', '.join(looks)}) "
+                             "nor a .toml file")
+        try:
+            looks = tomllib.loads(path.read_text("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read look file {path}: {exc}") from None
+        tables = {k: v for k, v in looks.items() if isinstance(v, dict)}
+        if not tables or (name and name not in tables):
+            raise InputError(f"look file {path} has no look {name or ''!r}; it has "
+                             f"{list(tables)}".replace(" ''", ""))
+        name = name or next(iter(tables))
+        where, settings = f"look {name} in {path}", tables[name]
+    unknown = sorted(set(settings) - set(LOOK_KEYS))
+    if unknown:
+        raise InputError(f"{where}: unknown key(s) {unknown}; a look sets "
+                         f"{', '.join(LOOK_KEYS)}")
+    return {k: v for k, v in settings.items() if k != "description"}

@@ -130,6 +130,9 @@ def _parser():
                                formatter_class=argparse.RawDescriptionHelpFormatter)
     demo.add_argument("-o", "--output", default="jinglebells.mp4",
                       help="MP4 to write (default: %(default)s)")
+    looks = commands.add_parser("looks", help="list the bundled looks (--look NAME)")
+    looks.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    looks.set_defaults(quiet=True)
     frame = commands.add_parser("frame", help="write the frame a render shows at a time, "
                                 "as a PNG", epilog=EPILOG,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -153,8 +156,10 @@ def _parser():
         scene.add_argument("--fit", choices=("pad", "stretch", "crop"), default="pad",
                            help="how the picture meets --size: keep its shape and "
                            "letterbox it, stretch it, or fill and crop (default: pad)")
-        scene.add_argument("--bg-color", default="white", help="colour under a transparent "
-                           "picture, of the letterbox and of a montage (default: white)")
+        scene.add_argument("--bg-color", help="colour under a transparent picture, of the "
+                           "letterbox and of a montage (default: white)")
+        scene.add_argument("--look", help="a look: a bundled name (fastviz looks lists "
+                           "them) or path.toml; flags given win over it")
         scene.add_argument("--bands-by", choices=("y", "x", "table"), help="which band "
                            "each electrode shows: binned by y (bottom lowest), by x (left "
                            "lowest), or the table's band column (default: the column if "
@@ -240,9 +245,12 @@ def main(argv=None):
 def _run(args):
     from ._render import demo, frame, layout, render
 
+    if args.command == "looks":
+        return _list_looks()
     scene = dict(background=args.background, electrodes=args.electrodes, size=args.size,
                  montage=args.montage, fit=args.fit, bg_color=args.bg_color,
-                 bands_by=args.bands_by, overwrite=args.overwrite)
+                 bands_by=args.bands_by, look=args.look, overwrite=args.overwrite)
+    scene = {k: v for k, v in scene.items() if v is not None}  # a look fills the rest
     if args.command == "layout":
         layout(args.output, **scene)
         return args.output
@@ -258,6 +266,7 @@ def _run(args):
         return args.output
     options.update(jobs=args.jobs, preset=args.preset, crf=args.crf,
                    progress=not args.quiet)
+    options = {k: v for k, v in options.items() if v is not None}
     if args.command == "demo":
         return demo(args.output, **options)
     split = dict(scheduler=args.scheduler, segments=args.segments,
@@ -268,6 +277,19 @@ def _run(args):
         raise ValueError(f"{len(args.audio)} inputs need --outdir DIR (one video each), "
                          "not -o")
     return render(args.audio[0], args.output, **split, **options)
+
+
+def _list_looks():
+    """Print each bundled look's name and description, and where the file is."""
+    from importlib import resources
+
+    from ._scene import bundled_looks
+
+    for name, look in bundled_looks().items():
+        print(f"{name:12} {look.get('description', '')}")
+    print(f"\n(copy {resources.files('fastviz') / 'data' / 'looks.toml'}, edit it, and "
+          "pass --look path.toml)")
+    return None
 
 
 def _batch(args, options, split):

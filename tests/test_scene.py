@@ -14,6 +14,7 @@ from fastviz._scene import (
     build_scene,
     fit_scene,
     load_background,
+    load_look,
     montage_scene,
     read_table,
     scene_bands,
@@ -156,7 +157,10 @@ def test_demo_dots_stay_apart_and_the_post_size_stays_the_default():
     pitch = np.hypot(xs[1] - xs[0], ys[1] - ys[0])  # G1 to G2
     width = load_background(demo_scene()[0]).shape[1]
     assert DEMO_DOT_SIZE * width / 720 < pitch  # the largest dot's diameter
-    assert Options().dot_size == 100
+    bundled = make_renderer(Options())
+    assert bundled.radius_scale[0] == DEMO_DOT_SIZE * width / 1440
+    own = make_renderer(Options(background=demo_scene()[0], electrodes=demo_scene()[1]))
+    assert own.radius_scale[0] == 100 * width / 1440  # the post's, for a user's scene
 
 
 # ----------------------------------------------------------------------------- pictures and fit
@@ -299,3 +303,34 @@ def test_layout_labels_every_electrode(tmp_path, capsys, picture):
     assert cli(capsys, "layout", "-o", out)[0] == 1  # exists: kept without -y
     assert cli(capsys, "layout", "-o", out, "-y", "--montage", "biosemi16")[0] == 0
     assert np.asarray(Image.open(out)).shape == (800, 800, 3)
+
+
+# ----------------------------------------------------------------------------- looks
+
+def test_looks_by_name_and_from_a_file(tmp_path, capsys, wav):
+    code = main(["looks"])
+    listed = capsys.readouterr().out
+    assert code == 0 and all(name in listed for name in ("post", "dark", "colorblind"))
+    dark = make_scene(Options(**load_look("dark")))
+    assert (dark.background[0, 0] == 0).all()  # the white page turned black
+    look = tmp_path / "mine.toml"
+    look.write_text('[first]\ncmap = "red"\n\n[second]\ncmap = ["blue", "yellow"]\n'
+                    'bg_color = "#204060"\n')
+    assert load_look(look) == {"cmap": "red"}
+    assert load_look(f"{look}:second")["bg_color"] == "#204060"
+    out = tmp_path / "f.png"
+    code, err = cli(capsys, "frame", wav, "--at", "0.5", "-o", out, "--look", look,
+                    "--size", "64x48", "--cmap", "lime")  # a flag wins over the look
+    assert code == 0, err
+    frame = np.asarray(Image.open(out))
+    assert ((frame == (0, 255, 0)).all(axis=2)).any() and not (
+        (frame == (255, 0, 0)).all(axis=2)).any()
+    layout = tmp_path / "l.png"
+    assert cli(capsys, "layout", "--montage", "biosemi16", "--size", "40x40",
+               "--look", f"{look}:second", "-o", layout)[0] == 0
+    assert np.asarray(Image.open(layout))[0, 0].tolist() == [32, 64, 96]
+    look.write_text('[x]\ncolour = "red"\n')
+    code, err = cli(capsys, "layout", "--look", look, "-o", tmp_path / "l2.png")
+    assert code == 1 and "mine.toml" in err and "colour" in err
+    code, err = cli(capsys, "layout", "--look", "neon", "-o", tmp_path / "l2.png")
+    assert code == 1 and "neon" in err and "colorblind" in err
