@@ -3,6 +3,7 @@ __version__ = "0.1.0"
 
 from ._analysis import Envelopes, audio_envelopes, electrode_bands, scale_minmax
 from ._audio import load_audio
+from ._demo import demo_audio, demo_scene
 from ._encode import VideoWriter
 from ._errors import EncodeError, FastvizError, FastvizWarning, InputError, OutputError
 from ._raster import FrameRenderer, colormap_lut, values_at
@@ -22,6 +23,8 @@ __all__ = [
     "audio_envelopes",
     "colormap_lut",
     "demo",
+    "demo_audio",
+    "demo_scene",
     "electrode_bands",
     "frame",
     "layout",

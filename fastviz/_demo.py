@@ -89,6 +89,12 @@ def jingle_bells(rate=DEMO_RATE, seed=0):
 def demo_scene():
     """Paths of the bundled brain picture and electrode table.
 
+    Examples
+    --------
+    >>> picture, table = demo_scene()
+    >>> picture.endswith("brain.png"), table.endswith("electrodes.csv")
+    (True, True)
+
     The picture is a lateral view of the fsaverage5 left pial surface (FreeSurfer, via
     nilearn), made by ``tools/make_brain.py``; the table holds an 8 x 8 grid and two
     8-contact strips in its pixel coordinates, with a ``band`` column along the grid's
@@ -97,3 +103,22 @@ def demo_scene():
     """
     data = resources.files("fastviz") / "data"
     return str(data / "brain.png"), str(data / "electrodes.csv")
+
+
+def demo_audio(path="jinglebells.wav"):
+    """Write the demo's song (``jingle_bells()``, 33 s) to a WAV file; return its path.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     os.path.getsize(demo_audio(os.path.join(tmp, "song.wav"))) > 1_000_000
+    True
+    """
+    from pathlib import Path
+
+    from scipy.io import wavfile
+
+    samples, rate = jingle_bells()
+    wavfile.write(path, rate, samples)
+    return Path(path)
