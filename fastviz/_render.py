@@ -534,9 +534,9 @@ def frame(audio, at, output=None, **options):
     if output is not None:
         check_output(output, opts.overwrite, [audio, opts.background, opts.electrodes],
                      suffixes=(".png",))
-    plan = plan_render(audio, opts)
     if not (isinstance(at, (int, float, np.number)) and 0 <= at):
         raise ValueError(f"at must be a number of seconds >= 0, got {at!r}")
+    plan = plan_render(audio, opts)
     index = math.floor(round(at * plan.fps, 9))
     if index >= plan.n_frames:
         raise InputError(f"at {at} s is past the video's end ({plan.n_frames} frames at "

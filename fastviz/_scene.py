@@ -411,7 +411,8 @@ def scene_bands(scene, n_bands, by=None, where="the scene"):
     if by != "table":
         return electrode_bands_by(scene.xs, scene.ys, n_bands, by)
     if scene.bands is None:
-        raise InputError(f"bands_by='table' needs a band column in {where}")
+        raise InputError(f"bands_by needs a band column in {where} to take the bands "
+                         "from the table")
     if scene.bands.max() >= n_bands:
         row = int(np.argmax(scene.bands >= n_bands))
         raise InputError(f"{where}: row {row + 2}, column band: {scene.bands[row]} is not a "
