@@ -131,6 +131,8 @@ def test_table_colour_and_size_reach_the_frame(tmp_path):
     frame = make_renderer(opts).frame([1.0, 1.0])
     assert frame[20, 20].tolist() == [0, 0, 255]  # its own colour, not the map's white
     assert frame[20, 60].tolist() == [255, 255, 255]
+    luma = make_renderer(opts).frames_nv12([[1.0, 1.0]])[0, :40]  # the video's frame
+    assert abs(int(luma[20, 20]) - _luma(frame[20, 20])) <= 1 and luma[20, 60] == 235
     # dot_size 18 at 80 px wide: radius 1 px; the size column's 36: radius 2 px
     assert (frame[:, :40].max(axis=2) > 0).sum() < (frame[:, 40:].max(axis=2) > 0).sum()
     hidden = make_renderer(opts).frame([np.nan, 0.5])
