@@ -356,10 +356,12 @@ def _run_segments(client, plan, bounds, options, folder, shared, token, desc):
         first, last = bounds[index]
         path = None if shared is None else str(shared / f"fastviz-{token}-{index:05d}.mp4")
         attempts[index] += 1
-        future = client.submit(_segment_task, scene, plan.values(first, last), plan.fps,
-                               settings, stop.name, path,
-                               key=f"fastviz-{token}-{index:05d}-{attempts[index]}")
-        pending[future] = index
+        values = plan.values(first, last)
+        with _ffmpeg.signals_held():  # a task submitted is a task waited for
+            future = client.submit(_segment_task, scene, values, plan.fps, settings,
+                                   stop.name, path,
+                                   key=f"fastviz-{token}-{index:05d}-{attempts[index]}")
+            pending[future] = index
         return future
 
     try:
@@ -405,9 +407,10 @@ def _stop(client, stop, pending, finished):
 
     with contextlib.suppress(Exception):
         if not finished:
+            # Set for good: a task that starts later (queued, or rerun after its worker
+            # died) must stop too. The scheduler keeps one small event per stopped render.
             stop.set()
-            wait(list(pending), timeout=STOP_TIMEOUT)  # on timeout stragglers keep
-            stop.clear()  # the flag, and the scheduler the event
+            wait(list(pending), timeout=STOP_TIMEOUT)
     with contextlib.suppress(Exception):
         client.cancel(list(pending))
 
@@ -688,11 +691,14 @@ def _render_batch_on(client, scheduler, todo, options, outcomes, bar):
         token = uuid.uuid4().hex[:16]
         stop = Event(f"fastviz-stop-{token}", client=dask_client)
         options = dict(options, jobs=options.get("jobs") or 1)  # as for segments
-        pending = {dask_client.submit(_render_file, str(a.absolute()), str(o.absolute()),
-                                      options, stop.name, key=f"fastviz-{token}-{o.name}"):
-                   (a, o) for a, o in todo}
-        finished = False
+        pending, finished = {}, False
         try:
+            for a, o in todo:
+                with _ffmpeg.signals_held():  # a task submitted is a task waited for
+                    future = dask_client.submit(_render_file, str(a.absolute()),
+                                                str(o.absolute()), options, stop.name,
+                                                key=f"fastviz-{token}-{o.name}")
+                    pending[future] = (a, o)
             for future in as_completed(list(pending)):
                 audio, output = pending.pop(future)
                 try:

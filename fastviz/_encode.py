@@ -56,8 +56,10 @@ def check_preset(preset):
     return preset
 
 
-def check_output(path, overwrite=False, inputs=()):
+def check_output(path, overwrite=False, inputs=(), suffixes=MP4_SUFFIXES):
     """Refuse an output that exists (unless ``overwrite``) or is one of ``inputs``.
+
+    ``suffixes`` are the names it may end with (a preview passes ``(".png",)``).
 
     An input is compared by resolved path and, when both exist, as the same file on
     disk, so a symlink or a hard link to it is refused too, even with ``overwrite``.
@@ -66,7 +68,9 @@ def check_output(path, overwrite=False, inputs=()):
     path = Path(path)
     if path.is_dir():
         raise OutputError(f"output {path} is a directory")
-    if path.suffix.lower() not in MP4_SUFFIXES:
+    if suffixes != MP4_SUFFIXES and path.suffix.lower() not in suffixes:
+        raise OutputError(f"output {path}: this writes a PNG picture, so name it .png")
+    if path.suffix.lower() not in suffixes:
         raise OutputError(f"output {path}: fastviz writes MP4 (H.264 and AAC) video, so "
                           f"name it .mp4 or .m4v; {path.suffix or 'no extension'} would "
                           "promise a format it is not")

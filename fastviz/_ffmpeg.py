@@ -57,20 +57,30 @@ def start(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL):
         raise FastvizError(f"cannot find ffmpeg: {exc}") from None
     # Its own session: a terminal's Ctrl-C reaches only Python, which then kills ffmpeg
     # and removes the partial file, instead of ffmpeg finishing it on its own.
-    # Ctrl-C and the CLI's SIGTERM raise in the main thread wherever it is: held off
-    # while the process starts and is registered, so none can run unaccounted for.
+    with signals_held():  # so none can run unaccounted for
+        try:
+            proc = subprocess.Popen(cmd, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE,
+                                    start_new_session=os.name == "posix")
+        except OSError as exc:
+            raise FastvizError(f"cannot run ffmpeg {cmd[0]}: {exc.strerror}") from None
+        for started in _reapers:
+            started.append(proc)
+        return proc, LogCatcher(proc.stderr), cmd
+
+
+@contextlib.contextmanager
+def signals_held():
+    """Hold off Ctrl-C, SIGTERM and SIGHUP in the block (main thread only).
+
+    They raise in the main thread wherever it is; a block that starts something and
+    records it (a process, a Dask task) must not be cut between the two.
+    """
     held = threading.current_thread() is threading.main_thread() and hasattr(
         signal, "pthread_sigmask")
     if held:
         signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
-        proc = subprocess.Popen(cmd, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE,
-                                start_new_session=os.name == "posix")
-        for started in _reapers:
-            started.append(proc)
-        return proc, LogCatcher(proc.stderr), cmd
-    except OSError as exc:
-        raise FastvizError(f"cannot run ffmpeg {cmd[0]}: {exc.strerror}") from None
+        yield
     finally:
         if held:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
