@@ -108,6 +108,9 @@ def demo_scene():
 def demo_audio(path="jinglebells.wav"):
     """Write the demo's song (``jingle_bells()``, 33 s) to a WAV file; return its path.
 
+    A file already at ``path`` is kept: returned as it is when it holds the song, an
+    ``OutputError`` otherwise (it is someone's file).
+
     Examples
     --------
     >>> import tempfile, os
@@ -115,10 +118,22 @@ def demo_audio(path="jinglebells.wav"):
     ...     os.path.getsize(demo_audio(os.path.join(tmp, "song.wav"))) > 1_000_000
     True
     """
+    import io
     from pathlib import Path
 
     from scipy.io import wavfile
 
+    from ._errors import OutputError
+
     samples, rate = jingle_bells()
-    wavfile.write(path, rate, samples)
-    return Path(path)
+    song = io.BytesIO()
+    wavfile.write(song, rate, samples)
+    path = Path(path)
+    if path.exists():
+        if path.read_bytes() != song.getvalue():
+            raise OutputError(f"{path} exists and is not the demo song; give demo_audio "
+                              "another path")
+        return path
+    with open(path, "xb") as out:  # never over a file that appeared meanwhile
+        out.write(song.getvalue())
+    return path
