@@ -516,17 +516,15 @@ def render_signal(data, output, rate=None, *, audio=None, scaling="minmax",
 
 def _write_png(picture, output, overwrite, inputs):
     """Save an (H, W, 3) uint8 picture as a PNG, complete or not at all."""
-    import os
-
     from PIL import Image
 
-    from ._encode import temporary_file
+    from ._encode import publish, temporary_file
 
     path = check_output(output, overwrite, inputs, suffixes=(".png",))
     part = temporary_file(path)
     try:
         Image.fromarray(picture).save(part, format="PNG")
-        os.replace(part, path)
+        publish(part, path, overwrite)  # readable as the umask says; never over a newcomer
     finally:
         part.unlink(missing_ok=True)
     return path
@@ -565,8 +563,8 @@ def frame(audio, at, output=None, **options):
     if output is not None:
         check_output(output, opts.overwrite, [audio, opts.background, opts.electrodes],
                      suffixes=(".png",))
-    if not (isinstance(at, (int, float, np.number)) and 0 <= at):
-        raise ValueError(f"at must be a number of seconds >= 0, got {at!r}")
+    if not (isinstance(at, (int, float, np.number)) and 0 <= at < math.inf):
+        raise ValueError(f"at must be a finite number of seconds >= 0, got {at!r}")
     plan = plan_render(audio, opts)
     index = math.floor(round(at * plan.fps, 9))
     if index >= plan.n_frames:

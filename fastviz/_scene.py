@@ -35,6 +35,8 @@ class Scene:
     bands: np.ndarray = None
     colors: np.ndarray = None
     sizes: np.ndarray = None
+    placed_xs: np.ndarray = None  # the positions as given, before the fit to the frame
+    placed_ys: np.ndarray = None
 
 
 def load_background(background, size=None, bg_color="white"):
@@ -119,6 +121,28 @@ def _resized(picture, size):
     return np.asarray(image).copy()
 
 
+def _read_csv(path):
+    """A CSV as a table of stripped strings; a row with more cells than the header
+    is refused (pandas would shift the columns under the header)."""
+    import pandas as pd
+
+    if not path.is_file():
+        raise InputError(f"electrode table not found: {path}")
+    for encoding in ("utf-8-sig", "latin-1"):  # Latin-1 reads any bytes: spreadsheets
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                return pd.read_csv(path, skipinitialspace=True, encoding=encoding,
+                                   dtype=str, keep_default_na=False, index_col=False)
+        except UnicodeDecodeError:
+            continue
+        except pd.errors.ParserWarning:
+            raise InputError(f"cannot read electrode table {path}: a row has more cells "
+                             "than the header names") from None
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+            raise InputError(f"cannot read electrode table {path}: {exc}") from None
+
+
 def read_table(path):
     """Read an electrode table: ``x_2d``, ``y_2d``, and optionally ``name``, ``band``,
     ``color``, ``size``; every cell checked, an error names the file, row and column.
@@ -133,21 +157,11 @@ def read_table(path):
     dict with ``xs``, ``ys`` (float arrays), ``names`` (tuple of str), and ``bands``,
     ``colors``, ``sizes`` (arrays, or None without that column)
     """
-    import pandas as pd
 
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"electrode table not found: {path}")
-    table = None
-    for encoding in ("utf-8-sig", "latin-1"):  # Latin-1 reads any bytes: spreadsheets
-        try:
-            table = pd.read_csv(path, skipinitialspace=True, encoding=encoding, dtype=str,
-                                keep_default_na=False)
-            break
-        except UnicodeDecodeError:
-            continue
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-            raise InputError(f"cannot read electrode table {path}: {exc}") from None
+    if hasattr(path, "columns"):  # a DataFrame from Python: the same columns and checks
+        table, path = path.astype(str), "(a table from Python)"
+    else:
+        table, path = _read_csv(Path(path)), Path(path)
     table.columns = [str(c).strip() for c in table.columns]
     missing = [c for c in ("x_2d", "y_2d") if c not in table.columns]
     if missing:
@@ -375,7 +389,7 @@ def auto_dot_size(xs, ys, width):
     >>> float(auto_dot_size([0, 10, 20], [0, 0, 0], 1440))
     5.0
     """
-    points = np.column_stack([xs, ys])
+    points = np.unique(np.column_stack([xs, ys]), axis=0)  # a listed-twice dot is one
     if len(points) < 2:
         return 100.0
     from scipy.spatial import cKDTree
@@ -409,7 +423,9 @@ def scene_bands(scene, n_bands, by=None, where="the scene"):
     if by is None:
         by = "table" if scene.bands is not None else "y"
     if by != "table":
-        return electrode_bands_by(scene.xs, scene.ys, n_bands, by)
+        xs = scene.xs if scene.placed_xs is None else scene.placed_xs
+        ys = scene.ys if scene.placed_ys is None else scene.placed_ys
+        return electrode_bands_by(xs, ys, n_bands, by)
     if scene.bands is None:
         raise InputError(f"bands_by needs a band column in {where} to take the bands "
                          "from the table")
@@ -450,7 +466,9 @@ def build_scene(background=None, electrodes=None, *, montage=None, size=None, fi
         xs, ys = np.array([electrodes[n] for n in names], float).T
         extras = dict(names=tuple(names))
     elif hasattr(electrodes, "columns"):
-        xs, ys = np.asarray(electrodes[["x_2d", "y_2d"]], float).T
+        table = read_table(electrodes)
+        xs, ys = table["xs"], table["ys"]
+        extras = {k: table[k] for k in ("names", "bands", "colors", "sizes")}
     else:
         points = np.asarray(electrodes, float)
         if points.ndim != 2 or points.shape[1] != 2:
@@ -465,9 +483,24 @@ def build_scene(background=None, electrodes=None, *, montage=None, size=None, fi
         picture = (picture * float(brightness) + 0.5).clip(0, 255).astype(np.uint8)
     if isinstance(electrodes, (str, Path)):
         check_inside(table, picture.shape[1], picture.shape[0])
+    placed = np.asarray(xs, float), np.asarray(ys, float)
+    was_inside = _inside(*placed, *picture.shape[1::-1])
     picture, xs, ys = fit_scene(picture, xs, ys, size, fit, bg_color)
+    cut = np.flatnonzero(was_inside & ~_inside(xs, ys, *picture.shape[1::-1]))
+    if len(cut):  # only crop cuts; name an electrode the user can find
+        name = extras.get("names", [str(i) for i in range(len(xs))])[cut[0]]
+        raise InputError(f"fit crop cuts {len(cut)} electrode(s) off the "
+                         f"{picture.shape[1]}x{picture.shape[0]} frame (electrode "
+                         f"{name} first); fit pad keeps them all")
     extras.setdefault("names", tuple(str(i) for i in range(len(xs))))
-    return Scene(picture, xs, ys, **extras)
+    # bands are binned on the positions as given: after a fit, rounding could move an
+    # electrode sitting on a bin's edge into the next band at one size and not another
+    return Scene(picture, xs, ys, placed_xs=placed[0], placed_ys=placed[1], **extras)
+
+
+def _inside(xs, ys, width, height):
+    """Which centres lie on a width x height picture (pixel edges at -0.5, size - 0.5)."""
+    return (xs >= -0.5) & (xs <= width - 0.5) & (ys >= -0.5) & (ys <= height - 0.5)
 
 
 def draw_layout(scene, bands=None):

@@ -7,6 +7,7 @@ from PIL import Image
 import fastviz
 from fastviz._analysis import FREQS
 from fastviz._demo import DEMO_DOT_SIZE, demo_scene
+from fastviz._errors import InputError
 from fastviz._raster import YCBCR
 from fastviz._render import Options, make_renderer, make_scene, plan_render
 from fastviz._scene import (
@@ -204,7 +205,7 @@ def test_fit_pad_stretch_crop():
 
 
 def test_fit_from_the_command_line(tmp_path, capsys, wav, picture):
-    (tmp_path / "e.csv").write_text("x_2d,y_2d\n10,10\n30,10\n")
+    (tmp_path / "e.csv").write_text("x_2d,y_2d\n15,10\n25,10\n")  # inside the crop
     for fit in ("pad", "stretch", "crop"):
         out = tmp_path / f"{fit}.png"
         code, err = cli(capsys, "layout", "--background", picture, "--electrodes",
@@ -336,3 +337,35 @@ def test_looks_by_name_and_from_a_file(tmp_path, capsys, wav):
     assert code == 1 and "mine.toml" in err and "colour" in err
     code, err = cli(capsys, "layout", "--look", "neon", "-o", tmp_path / "l2.png")
     assert code == 1 and "neon" in err and "colorblind" in err
+
+
+def test_crop_may_not_cut_electrodes_off(tmp_path, picture):
+    (tmp_path / "e.csv").write_text("name,x_2d,y_2d\nA,20,10\nEdge,2,10\n")
+    with pytest.raises(InputError, match="crop cuts 1 electrode.*Edge"):
+        make_scene(Options(background=picture, electrodes=tmp_path / "e.csv",
+                           size=(40, 40), fit="crop"))
+
+
+def test_bands_do_not_move_with_the_frame_size(tmp_path, picture):
+    rows = "\n".join(f"{20},{y}" for y in np.linspace(0, 19, 11))
+    (tmp_path / "e.csv").write_text("x_2d,y_2d\n" + rows + "\n")
+    bands = [tuple(scene_bands(make_scene(Options(background=picture, size=size,
+                                                  electrodes=tmp_path / "e.csv")), 10))
+             for size in (None, (1920, 1080), (333, 251), (123, 457))]
+    assert len(set(bands)) == 1
+
+
+def test_an_extra_cell_and_a_dataframe(tmp_path, picture):
+    import pandas as pd
+
+    (tmp_path / "e.csv").write_text("x_2d,y_2d\n10,10,5\n")
+    with pytest.raises(InputError, match="more cells than the header"):
+        make_scene(Options(background=picture, electrodes=tmp_path / "e.csv"))
+    table = pd.DataFrame({"x_2d": [5.0, 30.0], "y_2d": [5.0, 15.0], "band": [7, 2]})
+    scene = make_scene(Options(background=picture, electrodes=table))
+    assert list(scene_bands(scene, 10)) == [7, 2]
+
+
+def test_auto_dot_size_ignores_repeated_electrodes():
+    xs, ys = [0, 10, 20, 0, 10, 20], [0, 0, 0, 0, 0, 0]
+    assert auto_dot_size(xs, ys, 1440) == auto_dot_size(xs[:3], ys[:3], 1440)
