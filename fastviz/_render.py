@@ -1,4 +1,4 @@
-"""The pipeline: audio -> envelopes -> per-electrode amplitudes -> frames -> MP4."""
+"""The pipeline: audio -> envelopes -> per-electrode amplitudes -> frames -> video."""
 import difflib
 import math
 import tempfile
@@ -12,11 +12,20 @@ import numpy as np
 from ._analysis import audio_envelopes, electrode_bands, scale_minmax
 from ._audio import as_channels_first, check_channel
 from ._demo import demo_scene, jingle_bells
-from ._encode import VideoWriter, as_fraction, check_output, check_preset
-from ._errors import FastvizError, FastvizWarning, InputError
+from ._encode import (
+    FORMATS,
+    GIF_FPS,
+    GIF_WIDTH,
+    VideoWriter,
+    as_fraction,
+    check_output,
+    check_preset,
+    output_format,
+)
+from ._errors import FastvizError, FastvizWarning, InputError, OutputError
 from ._ffmpeg import check_frame_size
 from ._progress import progress_bar
-from ._raster import FrameRenderer, load_electrodes, values_at
+from ._raster import FrameRenderer, load_background, load_electrodes, values_at
 
 CHUNK_FRAMES = 8  # frames a worker renders per task; a few chunks per worker in memory
 MAX_FPS = 240
@@ -30,7 +39,7 @@ class Options:
     background, electrodes : picture file and CSV (``x_2d``, ``y_2d``) in its pixels.
         Default: the bundled brain and grid; electrodes alone go on the bundled brain.
     size : (width, height) of the video; default the picture's.
-    fps : frame rate (number or ``"a/b"``), default 30.
+    fps : frame rate (number or ``"a/b"``), default 30 (a GIF: 15).
     jobs : render threads; None or -1 uses every core.
     preset, crf : libx264 settings. Default ``veryfast`` and 20: the encoder is the
         slowest stage, and veryfast is twice as fast as ``medium`` at 20 (visually clean).
@@ -39,6 +48,10 @@ class Options:
     cmap, dot_size, alpha : see ``FrameRenderer``.
     overwrite : replace an existing output.
     progress : show a progress bar on stderr.
+    format, codec : the output's format (a key of ``_encode.FORMATS``; default from its
+        extension) and codec (``"hevc"``, ``"av1"``...; default the format's first).
+        A GIF is at most 480 pixels wide unless ``size`` is given.
+    transparent : only the dots, with an alpha channel (.mov, .webm, PNG frames).
 
     Examples
     --------
@@ -61,6 +74,9 @@ class Options:
     alpha: float = 1.0
     overwrite: bool = False
     progress: bool = True
+    format: str = None
+    codec: str = None
+    transparent: bool = False
 
     def __post_init__(self):
         fps = as_fraction(self.fps)
@@ -147,8 +163,26 @@ def make_renderer(options, names=None):
                              f"{points.shape}; for separate x and y arrays pass "
                              "np.column_stack([xs, ys])")
         xs, ys = points.T
-    return FrameRenderer(background, xs, ys, size=options.size, cmap=options.cmap,
+    size = options.size
+    if size is None and options.format == "gif":  # slides and READMEs: small
+        background = load_background(background)
+        height, width = background.shape[:2]
+        if width > GIF_WIDTH:
+            size = (GIF_WIDTH, max(1, round(height * GIF_WIDTH / width)))
+    return FrameRenderer(background, xs, ys, size=size, cmap=options.cmap,
                          dot_size=options.dot_size, alpha=options.alpha)
+
+
+def output_options(function, output, options, inputs=()):
+    """``Options`` for writing ``output``: its format resolved from the name (a GIF at
+    15 fps unless ``fps`` is given), checked with the output before any work."""
+    opts = options_from(function, options)
+    format = output_format(output, opts.format, opts.codec, opts.transparent)[0]
+    opts = replace(opts, format=format)
+    if format == "gif" and "fps" not in options:
+        opts = replace(opts, fps=GIF_FPS)
+    check_output(output, opts.overwrite, inputs, format)
+    return opts
 
 
 def frame_count(duration, fps):
@@ -166,8 +200,11 @@ def frame_values(amplitudes, rate, fps, first, stop, rows=None):
     return values if rows is None else values[:, rows]
 
 
-def iter_frames(renderer, values, n_frames, jobs=None):
-    """Yield blocks of NV12 frames ``[0, n_frames)`` in order, drawn by joblib threads.
+def iter_frames(renderer, values, n_frames, jobs=None, pixel_format="nv12"):
+    """Yield blocks of frames ``[0, n_frames)`` in order, drawn by joblib threads.
+
+    ``pixel_format`` is ``"nv12"`` (``frames_nv12``), ``"rgb24"`` (``frames``) or
+    ``"rgba"`` (``frames_rgba``).
 
     ``values(first, stop)`` gives the (stop - first, n_electrodes) values of those
     frames (``frame_values``). Each worker renders ``CHUNK_FRAMES`` at a time into its
@@ -179,12 +216,13 @@ def iter_frames(renderer, values, n_frames, jobs=None):
 
     n_jobs = min(effective_n_jobs(-1 if jobs is None else jobs),
                  -(-n_frames // CHUNK_FRAMES))  # no idle buffers for short videos
-    width, height = renderer.nv12_size
-    buffers = [np.empty((CHUNK_FRAMES, height * 3 // 2, width), np.uint8)
+    draw = {"nv12": renderer.frames_nv12, "rgb24": renderer.frames,
+            "rgba": renderer.frames_rgba}[pixel_format]
+    buffers = [np.empty((CHUNK_FRAMES, *renderer.frame_shape(pixel_format)), np.uint8)
                for _ in range(n_jobs)]
 
     def block(first, stop, out):
-        return renderer.frames_nv12(values(first, stop), out[:stop - first])
+        return draw(values(first, stop), out[:stop - first])
 
     window = CHUNK_FRAMES * n_jobs
     with Parallel(n_jobs=n_jobs, backend="threading") as parallel:
@@ -219,12 +257,19 @@ class Plan:
 
 def write_video(plan, output, options):
     """Render ``plan``'s frames and encode them through one ffmpeg."""
-    writer = VideoWriter(output, plan.renderer.nv12_size, plan.fps, audio=plan.audio,
+    renderer = plan.renderer
+    pixel_format = "rgba" if options.transparent else FORMATS[options.format or "mp4"].frames
+    size = (renderer.nv12_size if pixel_format == "nv12"
+            else (renderer.width, renderer.height))
+    writer = VideoWriter(output, size, plan.fps, audio=plan.audio,
                          audio_start=plan.audio_start, audio_duration=plan.audio_duration,
-                         preset=options.preset, crf=options.crf, pixel_format="nv12",
-                         overwrite=options.overwrite, n_frames=plan.n_frames)
+                         preset=options.preset, crf=options.crf, pixel_format=pixel_format,
+                         overwrite=options.overwrite, n_frames=plan.n_frames,
+                         format=options.format, codec=options.codec,
+                         transparent=options.transparent)
     with writer, progress_bar(plan.n_frames, Path(output).name, options.progress) as bar:
-        for frames in iter_frames(plan.renderer, plan.values, plan.n_frames, options.jobs):
+        for frames in iter_frames(renderer, plan.values, plan.n_frames, options.jobs,
+                                  pixel_format):
             writer.write(frames)
             bar.update(len(frames))
     return Path(output)
@@ -246,14 +291,16 @@ def plan_render(audio, opts):
 
 def render(audio, output, *, client=None, scheduler=None, segments=None,
            segment_seconds=None, segment_dir=None, **options):
-    """Render an audio file to an MP4 of electrodes pulsing on a brain, with the audio.
+    """Render an audio file to a video of electrodes pulsing on a brain, with the audio.
 
     Parameters
     ----------
     audio : str or Path
         Any audio file ffmpeg decodes.
     output : str or Path
-        The MP4 to write; an existing file is kept unless ``overwrite=True``.
+        The video to write, its format from its extension (``.mp4``, ``.webm``,
+        ``.mov``, ``.gif``, a folder or ``%05d.png`` for PNG frames); an existing file
+        is kept unless ``overwrite=True``.
     client, scheduler, segments, segment_seconds, segment_dir : optional
         Render in segments on Dask (``pip install 'fastviz[dask]'``) and join them:
         see ``fastviz._distributed.render_segments``. ``scheduler`` is ``"local"``,
@@ -261,7 +308,8 @@ def render(audio, output, *, client=None, scheduler=None, segments=None,
         Giving any of these renders in segments; by default one ffmpeg does it all.
     **options
         See ``Options``: background, electrodes, size, fps, jobs, preset, crf, start,
-        duration, channel, cmap, dot_size, alpha, overwrite, progress.
+        duration, channel, cmap, dot_size, alpha, overwrite, progress, format, codec,
+        transparent.
 
     Returns
     -------
@@ -273,12 +321,15 @@ def render(audio, output, *, client=None, scheduler=None, segments=None,
 
         render("song.wav", "song.mp4", fps=25, preset="ultrafast")
     """
-    opts = options_from("render", options)
-    check_output(output, opts.overwrite, [audio, opts.background, opts.electrodes])
+    opts = output_options("render", output, options,
+                          [audio, options.get("background"), options.get("electrodes")])
     split = dict(client=client, scheduler=scheduler, n_segments=segments,
                  segment_seconds=segment_seconds, segment_dir=segment_dir)
     if not any(v is not None for v in split.values()):
         return write_video(plan_render(audio, opts), output, opts)
+    if opts.format != "mp4" or opts.codec not in (None, "h264"):
+        raise OutputError(f"output {output}: segments are H.264 MP4 (.mp4, .m4v), joined "
+                          "by stream copy; render other formats in one piece")
     from ._distributed import render_segments  # imports this module: not at the top
 
     return render_segments(plan_render(audio, opts), output, opts, **split)
@@ -370,7 +421,7 @@ def _projected_scene(locs, size):
 
 def render_signal(data, output, rate=None, *, audio=None, scaling="minmax",
                   smoothing=None, **options):
-    """Render any per-electrode signal to an MP4, optionally with sound.
+    """Render any per-electrode signal to a video, optionally with sound.
 
     Parameters
     ----------
@@ -378,7 +429,7 @@ def render_signal(data, output, rate=None, *, audio=None, scaling="minmax",
         An (n_electrodes, n_times) array sampled at ``rate``, or an MNE object whose
         ECoG, sEEG, DBS or EEG channels are drawn (Epochs are averaged first).
     output : str or Path
-        The MP4 to write.
+        The video to write, as for ``render``.
     rate : float, optional
         Sampling rate in Hz of an array ``data``.
     audio : str, Path or (samples, rate), optional
@@ -406,11 +457,11 @@ def render_signal(data, output, rate=None, *, audio=None, scaling="minmax",
         raw = mne.io.RawArray(data, info)
         render_signal(raw, "ecog.mp4", smoothing=5.0)
     """
-    opts = options_from("render_signal", options)
+    opts = output_options("render_signal", output, options,
+                          [audio if not isinstance(audio, tuple) else None])
     if opts.channel is not None:
         raise ValueError("channel picks an audio channel to analyse; render_signal draws "
                          "every electrode of its signal, so pass a subset of it instead")
-    check_output(output, opts.overwrite, [audio if not isinstance(audio, tuple) else None])
     values, rate, names, locs = _signal(data, rate)
     values, audio = _cut(values, rate, audio, opts.start, opts.duration)
     if opts.background is None and opts.electrodes is None and locs is not None:

@@ -18,6 +18,8 @@ EPILOG = """examples:
   fastviz render song.wav -o song.mp4             on the bundled brain and grid
   fastviz render talk.mp3 -o talk.mp4 --background brain.png --electrodes grid.csv
   fastviz render take.flac -o take.mp4 --start 60 --duration 30 --size 1280x720 -y
+  fastviz render song.wav -o overlay.mov --transparent   only the dots, with alpha
+  fastviz render song.wav -o frames/                     numbered PNG frames
 
 exit codes: 0 written; 1 an error (one "error:" line says what and which file);
 2 a usage error; 130, 143, 129 stopped by SIGINT (Ctrl-C), SIGTERM, SIGHUP.
@@ -25,7 +27,8 @@ Nothing is left at the output path unless the video is complete."""
 
 # Library messages name Python keywords; the command line names its flags instead.
 _OPTIONS = ("background", "electrodes", "size", "fps", "jobs", "crf", "preset", "start",
-            "duration", "channel", "cmap", "segments", "scheduler")
+            "duration", "channel", "cmap", "segments", "scheduler", "format", "codec",
+            "transparent")
 _FLAGS = {"overwrite=True": "-y", "electrodes=...": "--electrodes",
           **{name: f"--{name}" for name in _OPTIONS}}
 _KEYWORD = re.compile(r"\b(overwrite=True|electrodes=\.\.\.|"
@@ -99,7 +102,8 @@ def _parser():
     render.add_argument("audio", nargs="+", help="audio file (WAV, FLAC, OGG, MP3, a "
                         "video's sound...); with --outdir, several files, folders or globs")
     where = render.add_mutually_exclusive_group(required=True)
-    where.add_argument("-o", "--output", help="MP4 to write")
+    where.add_argument("-o", "--output", help="video to write: .mp4, .webm, .mov, .gif, "
+                       "or a folder/ or %%05d.png pattern for PNG frames")
     where.add_argument("--outdir", help="render each input to OUTDIR/NAME.mp4; existing "
                        "videos are skipped (a rerun resumes) unless -y")
     dask = render.add_argument_group("Dask (pip install 'fastviz[dask]')")
@@ -125,13 +129,20 @@ def _parser():
                            "colours joined by commas (default: the post's red-light-green)")
         sub.add_argument("--size", type=_size, help="video WIDTHxHEIGHT "
                          "(default: the picture's)")
-        sub.add_argument("--fps", default="30", help="frame rate up to 240, e.g. 25 or "
-                         "30000/1001 (default: %(default)s)")
+        sub.add_argument("--fps", help="frame rate up to 240, e.g. 25 or 30000/1001 "
+                         "(default: 30; a GIF 15)")
         sub.add_argument("--jobs", type=int, help="render threads (default: all cores)")
         sub.add_argument("--preset", default="veryfast", help="libx264 preset, ultrafast "
                          "(fastest, biggest file) to veryslow (default: %(default)s)")
         sub.add_argument("--crf", type=int, default=20, help="libx264 quality, 0 (lossless) "
                          "to 51; lower is better (default: %(default)s)")
+        out = sub.add_argument_group("output format (default: from the extension)")
+        out.add_argument("--format", help="mp4, webm, mov, gif or png (frames), instead "
+                         "of the extension's")
+        out.add_argument("--codec", help="h264 (default), hevc or av1 in .mp4; vp9 "
+                         "(default) or av1 in .webm")
+        out.add_argument("--transparent", action="store_true", help="only the dots, with "
+                         "an alpha channel: .mov (ProRes 4444), .webm (VP9), PNG frames")
         sub.add_argument("--start", type=float, help="seconds of audio to skip")
         sub.add_argument("--duration", type=float, help="seconds of audio to render")
         sub.add_argument("--channel", type=int,
@@ -190,7 +201,10 @@ def _run(args):
     options = dict(background=args.background, electrodes=args.electrodes, size=args.size,
                    fps=args.fps, jobs=args.jobs, preset=args.preset, crf=args.crf,
                    start=args.start, duration=args.duration, channel=args.channel,
-                   cmap=cmap, overwrite=args.overwrite, progress=not args.quiet)
+                   cmap=cmap, overwrite=args.overwrite, progress=not args.quiet,
+                   format=args.format, codec=args.codec, transparent=args.transparent)
+    if args.fps is None:  # the format's own rate (a GIF's is lower)
+        del options["fps"]
     if args.command == "demo":
         return demo(args.output, **options)
     split = dict(scheduler=args.scheduler, segments=args.segments,
