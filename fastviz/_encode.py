@@ -6,6 +6,7 @@ under a hidden temporary name beside the target and moved onto it only after ffm
 exits cleanly, so a failure or Ctrl-C never leaves a half-written video where the
 output should be.
 """
+import functools
 import os
 import shlex
 import shutil
@@ -184,6 +185,78 @@ def output_format(path, format=None, codec=None, transparent=False):
     return format, row, row.codecs[name]
 
 
+@functools.cache
+def video_encoders():
+    """Names of the video encoders the bundled ffmpeg has (``ffmpeg -encoders``)."""
+    proc, log, _ = _ffmpeg.start(["-encoders"], stdout=subprocess.PIPE)
+    listing = proc.stdout.read().decode(errors="replace")
+    proc.wait()
+    rows = listing.split(" ------", 1)[-1].splitlines()
+    return tuple(row.split()[1] for row in rows if row.strip().startswith("V"))
+
+
+def encoder_codec(encoder, format, transparent=False):
+    """The ``Codec`` for any video encoder the bundled ffmpeg has, in ``format``'s place.
+
+    A format's own encoder (``libx265`` in .mp4) keeps its settings; another gets the
+    format's pixel format when it takes it (NV12 as it is when it takes that), else
+    its first Y'CbCr one, and no settings. ``trial_encode`` checks it works here.
+    """
+    def video(name):
+        return (next(iter(FORMATS[name].codecs.values())).pix_fmt or "").startswith("yuv")
+
+    if transparent or not video(format):
+        raise OutputError(f"encoder {encoder}: an encoder can be chosen for "
+                          f"{_described(filter(video, FORMATS))}, without transparent; "
+                          f"{'transparent' if transparent else format} uses its own")
+    row = FORMATS[format]
+    own = next(iter(row.codecs.values()))
+    if encoder not in video_encoders():
+        raise EncodeError(f"encoder must be a video encoder of the bundled ffmpeg; it has "
+                          f"no {encoder!r} (`ffmpeg -encoders` lists them)")
+    for codec in row.codecs.values():
+        if codec.encoder == encoder:
+            return codec
+    proc, log, _ = _ffmpeg.start(["-h", f"encoder={encoder}"], stdout=subprocess.PIPE)
+    text = proc.stdout.read().decode(errors="replace")
+    proc.wait()
+    line = next((x for x in text.splitlines() if "Supported pixel formats:" in x), "")
+    supported = line.split(":", 1)[-1].split()
+    pix_fmt = own.pix_fmt
+    if supported and pix_fmt not in supported:
+        pix_fmt = next((f for f in supported if f.startswith("yuv")), supported[0])
+    return Codec(encoder, pix_fmt=pix_fmt, nv12="nv12" in supported)
+
+
+def trial_encode(arguments, frame_bytes, encoder, default):
+    """Encode one black frame with ``arguments`` (ffmpeg's, from raw video on stdin to
+    a muxer's ``-f``) into a scratch file; refuse an encoder that cannot run here,
+    with ffmpeg's reason. Once per encoder, input and size."""
+    return _trial_encode(tuple(arguments), int(frame_bytes), encoder, default)
+
+
+@functools.lru_cache(maxsize=64)
+def _trial_encode(arguments, frame_bytes, encoder, default):
+    with tempfile.TemporaryDirectory(prefix="fastviz-") as scratch:
+        proc, log, _ = _ffmpeg.start(
+            [*arguments[:-2], "-frames:v", "1", "-loglevel", "error", *arguments[-2:],
+             "-y", _ffmpeg.file_arg(Path(scratch) / "trial")], stdin=subprocess.PIPE)
+        try:
+            proc.stdin.write(bytes(frame_bytes))
+            proc.stdin.close()
+        except OSError:  # ffmpeg gave up before reading: its log says why
+            pass
+        try:
+            code = proc.wait(timeout=60)
+        finally:
+            _ffmpeg.kill(proc)
+    if code != 0:
+        raise EncodeError(f"encoder {encoder} does not work here; ffmpeg said:\n"
+                          f"{log.tail()}\nHardware encoders need their driver and device "
+                          f"on this machine; encoder must name one that works here, or be "
+                          f"left out for the default, {default}")
+
+
 def check_output(path, overwrite=False, inputs=(), format=None):
     """Refuse an output that exists (unless ``overwrite``) or is one of ``inputs``.
 
@@ -347,6 +420,9 @@ class VideoWriter:
         A codec of the format (``"hevc"``, ``"av1"``...); default its first.
     transparent : bool
         Keep the frames' alpha: ``.mov``, ``.webm`` (VP9) or PNG frames.
+    encoder : str, optional
+        Any video encoder of the bundled ffmpeg (``"h264_nvenc"``...) instead of the
+        codec's; a one-frame trial encode checks here and now that it works.
     overwrite : bool
         Replace an existing ``path``.
     n_frames : int, optional
@@ -367,7 +443,7 @@ class VideoWriter:
     def __init__(self, path, size, fps, *, audio=None, audio_start=None,
                  audio_duration=None, preset="veryfast", crf=20, pixel_format="rgb24",
                  overwrite=False, n_frames=None, format=None, codec=None,
-                 transparent=False):
+                 transparent=False, encoder=None):
         self.overwrite = bool(overwrite)
         self.n_frames = None if n_frames is None else int(n_frames)
         self.format_name, self.format, self.codec = output_format(path, format, codec,
@@ -411,15 +487,24 @@ class VideoWriter:
             with AudioStream(audio) as stream:  # fails now, not after the render
                 self.audio_channels, self.channel_mask = stream.channels, stream.channel_mask
         self.audio, self.audio_start, self.audio_duration = audio, audio_start, audio_duration
+        if encoder is not None:
+            default = self.codec.encoder
+            self.codec = encoder_codec(encoder, self.format_name, self.transparent)
+            trial_encode([*self._video_input(), *self.video_arguments(),
+                          *self.format.muxer_settings, "-f", self.format.muxer],
+                         np.prod(self.frame_shape), encoder, default)
         self.frames_written = 0
         self.command = None
         self._state = "new"
         self._proc = self._tmp = self._wav = None
 
+    def _video_input(self):
+        return ["-f", "rawvideo", "-pix_fmt", self.pixel_format,
+                "-s", f"{self.width}x{self.height}",
+                "-framerate", f"{self.fps.numerator}/{self.fps.denominator}", "-i", "-"]
+
     def _arguments(self, audio):
-        video_in = ["-f", "rawvideo", "-pix_fmt", self.pixel_format,
-                    "-s", f"{self.width}x{self.height}",
-                    "-framerate", f"{self.fps.numerator}/{self.fps.denominator}", "-i", "-"]
+        video_in = self._video_input()
         audio_in, audio_out = [], []
         if audio is not None:
             duration = self.audio_duration

@@ -52,6 +52,8 @@ class Options:
         extension) and codec (``"hevc"``, ``"av1"``...; default the format's first).
         A GIF is at most 480 pixels wide unless ``size`` is given.
     transparent : only the dots, with an alpha channel (.mov, .webm, PNG frames).
+    encoder : any video encoder of the bundled ffmpeg (``"h264_nvenc"``), checked by a
+        one-frame trial encode before the analysis.
 
     Examples
     --------
@@ -77,6 +79,7 @@ class Options:
     format: str = None
     codec: str = None
     transparent: bool = False
+    encoder: str = None
 
     def __post_init__(self):
         fps = as_fraction(self.fps)
@@ -182,6 +185,11 @@ def output_options(function, output, options, inputs=()):
     if format == "gif" and "fps" not in options:
         opts = replace(opts, fps=GIF_FPS)
     check_output(output, opts.overwrite, inputs, format)
+    if opts.encoder is not None:  # a writer made and dropped: it runs the trial encode
+        width, height = opts.size or (256, 144)
+        VideoWriter(output, (width + width % 2, height + height % 2), opts.fps,
+                    overwrite=True, format=format, codec=opts.codec,
+                    encoder=opts.encoder, pixel_format=FORMATS[format].frames)
     return opts
 
 
@@ -266,7 +274,7 @@ def write_video(plan, output, options):
                          preset=options.preset, crf=options.crf, pixel_format=pixel_format,
                          overwrite=options.overwrite, n_frames=plan.n_frames,
                          format=options.format, codec=options.codec,
-                         transparent=options.transparent)
+                         transparent=options.transparent, encoder=options.encoder)
     with writer, progress_bar(plan.n_frames, Path(output).name, options.progress) as bar:
         for frames in iter_frames(renderer, plan.values, plan.n_frames, options.jobs,
                                   pixel_format):
@@ -309,7 +317,7 @@ def render(audio, output, *, client=None, scheduler=None, segments=None,
     **options
         See ``Options``: background, electrodes, size, fps, jobs, preset, crf, start,
         duration, channel, cmap, dot_size, alpha, overwrite, progress, format, codec,
-        transparent.
+        transparent, encoder.
 
     Returns
     -------
@@ -327,9 +335,10 @@ def render(audio, output, *, client=None, scheduler=None, segments=None,
                  segment_seconds=segment_seconds, segment_dir=segment_dir)
     if not any(v is not None for v in split.values()):
         return write_video(plan_render(audio, opts), output, opts)
-    if opts.format != "mp4" or opts.codec not in (None, "h264"):
-        raise OutputError(f"output {output}: segments are H.264 MP4 (.mp4, .m4v), joined "
-                          "by stream copy; render other formats in one piece")
+    if opts.format != "mp4" or opts.codec not in (None, "h264") or opts.encoder:
+        raise OutputError(f"output {output}: segments are libx264 MP4 (.mp4, .m4v), "
+                          "joined by stream copy; render other formats and encoders in "
+                          "one piece")
     from ._distributed import render_segments  # imports this module: not at the top
 
     return render_segments(plan_render(audio, opts), output, opts, **split)

@@ -28,7 +28,7 @@ Nothing is left at the output path unless the video is complete."""
 # Library messages name Python keywords; the command line names its flags instead.
 _OPTIONS = ("background", "electrodes", "size", "fps", "jobs", "crf", "preset", "start",
             "duration", "channel", "cmap", "segments", "scheduler", "format", "codec",
-            "transparent")
+            "transparent", "encoder")
 _FLAGS = {"overwrite=True": "-y", "electrodes=...": "--electrodes",
           **{name: f"--{name}" for name in _OPTIONS}}
 _KEYWORD = re.compile(r"\b(overwrite=True|electrodes=\.\.\.|"
@@ -143,6 +143,8 @@ def _parser():
                          "(default) or av1 in .webm")
         out.add_argument("--transparent", action="store_true", help="only the dots, with "
                          "an alpha channel: .mov (ProRes 4444), .webm (VP9), PNG frames")
+        out.add_argument("--encoder", help="any video encoder of the bundled ffmpeg, "
+                         "e.g. h264_nvenc (needs its driver and device here)")
         sub.add_argument("--start", type=float, help="seconds of audio to skip")
         sub.add_argument("--duration", type=float, help="seconds of audio to render")
         sub.add_argument("--channel", type=int,
@@ -202,7 +204,8 @@ def _run(args):
                    fps=args.fps, jobs=args.jobs, preset=args.preset, crf=args.crf,
                    start=args.start, duration=args.duration, channel=args.channel,
                    cmap=cmap, overwrite=args.overwrite, progress=not args.quiet,
-                   format=args.format, codec=args.codec, transparent=args.transparent)
+                   format=args.format, codec=args.codec, transparent=args.transparent,
+                   encoder=args.encoder)
     if args.fps is None:  # the format's own rate (a GIF's is lower)
         del options["fps"]
     if args.command == "demo":

@@ -1,4 +1,5 @@
 """Every output format written and decoded back; what cannot work is refused up front."""
+import os
 import re
 
 import numpy as np
@@ -181,3 +182,48 @@ def test_transparent_render_draws_only_the_dots(tmp_path):
                           transparent=True, progress=False)
     decoded = decode_rgba(tmp_path / "fr" / "%05d.png", SIZE)
     assert np.array_equal(decoded, r.frames_rgba(values))  # the picture is not drawn
+
+
+def test_an_encoder_that_cannot_run_here_is_refused_with_ffmpegs_reason(tmp_path, wav,
+                                                                         capsys):
+    if os.path.exists("/dev/nvidia0"):
+        pytest.skip("an NVIDIA GPU is here: h264_nvenc may well work")
+    with pytest.raises(fastviz.EncodeError) as caught:
+        VideoWriter(tmp_path / "n.mp4", SIZE, 30, encoder="h264_nvenc")
+    message = str(caught.value)
+    assert "encoder h264_nvenc does not work here" in message
+    assert "ffmpeg said:\n[h264_nvenc" in message and "default, libx264" in message
+    assert main(["render", str(wav), "-o", str(tmp_path / "o.mp4"),
+                 "--encoder", "h264_nvenc"]) == 1  # before the analysis
+    assert "--encoder must name one that works here" in capsys.readouterr().err
+    assert main(["render", str(wav), "-o", str(tmp_path / "o.mp4"),
+                 "--encoder", "h265"]) == 1
+    assert "--encoder must be a video encoder" in capsys.readouterr().err
+    with pytest.raises(OutputError, match="an encoder can be chosen for"):
+        fastviz.render(wav, tmp_path / "o.gif", encoder="libx264")
+    with pytest.raises(OutputError, match="segments are libx264"):
+        fastviz.render(wav, tmp_path / "o.mp4", encoder="libx265", segments=2)
+    assert sorted(tmp_path.iterdir()) == [wav]
+
+
+@pytest.mark.parametrize("name, encoder, video", [
+    ("x.mp4", "libx265", "hevc"), ("m.mp4", "mpeg4", "mpeg4"), ("v.webm", "libvpx", "vp8")])
+def test_an_encoder_that_runs_here_is_used(tmp_path, name, encoder, video):
+    frames = gradient(6)
+    with VideoWriter(tmp_path / name, SIZE, 24, encoder=encoder,
+                     audio=(tone(440, 0.25), 44100)) as v:
+        v.write(frames)
+    assert probe(tmp_path / name)[:2] == (6, SIZE)
+    picture = streams(tmp_path / name)[0]
+    assert f"Video: {video}" in picture and "yuv420p(tv, bt709" in picture
+    # another encoder runs at its own default settings: close, not as close
+    assert np.abs(decode_frames(tmp_path / name, SIZE).astype(int) - frames).mean() < 8
+
+
+def test_a_formats_own_encoder_keeps_its_settings(tmp_path, wav):
+    default = VideoWriter(tmp_path / "a.mp4", SIZE, 30, preset="fast", crf=18)
+    chosen = VideoWriter(tmp_path / "a.mp4", SIZE, 30, preset="fast", crf=18,
+                         encoder="libx264")
+    assert chosen.video_arguments() == default.video_arguments()
+    fastviz.render(wav, tmp_path / "r.mp4", encoder="libx265", size=SIZE, progress=False)
+    assert "Video: hevc" in streams(tmp_path / "r.mp4")[0]
