@@ -115,7 +115,7 @@ def test_refusals_name_the_flags(tmp_path, wav, capsys):
     assert "error: output" in (err := capsys.readouterr().err) and "--transparent needs" in err
     assert main(["render", str(wav), "-o", str(tmp_path / "o.mp4"), "--format", "avi"]) == 1
     assert "--format must be one of mp4, webm, mov, gif, png" in capsys.readouterr().err
-    with pytest.raises(OutputError, match="segments are H.264"):
+    with pytest.raises(OutputError, match="segments are libx264 MP4"):
         fastviz.render(wav, tmp_path / "o.webm", segments=2)
 
 
