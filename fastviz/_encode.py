@@ -537,7 +537,8 @@ class VideoWriter:
         else:
             video = "scale=out_color_matrix=bt709:out_range=tv," + video
             if "420" in out and (self.width % 2 or self.height % 2):
-                video = "pad=ceil(iw/2)*2:ceil(ih/2)*2," + video
+                clear = ":color=black@0" if self.transparent else ""
+                video = f"pad=ceil(iw/2)*2:ceil(ih/2)*2{clear}," + video
             pix_fmt = ["-pix_fmt", out]
         return ["-vf", video, "-c:v", codec.encoder, *settings, *pix_fmt]
 

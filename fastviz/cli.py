@@ -227,6 +227,9 @@ def _batch(args, options, split):
     if any(split[k] is not None for k in ("segments", "segment_seconds", "segment_dir")):
         raise ValueError("--outdir renders whole files in parallel; --segments, "
                          "--segment-seconds and --segment-dir split one file")
+    if options["transparent"] or options["format"]:
+        raise ValueError("--outdir writes NAME.mp4 videos; --transparent and --format "
+                         "need one output, -o")
     options = {k: v for k, v in options.items() if k not in ("overwrite", "progress")}
     outcomes = render_batch(args.audio, args.outdir, scheduler=args.scheduler,
                             overwrite=args.overwrite, progress=not args.quiet, **options)
