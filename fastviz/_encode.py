@@ -109,11 +109,33 @@ def as_fraction(fps):
 # libx264's presets, checked before any work so a typo costs nothing
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow",
                 "slower", "veryslow", "placebo")
+# Named speeds: points on the time / size / VMAF front that benchmarks/quality.py measured
+# (README, "Speed by name"), each at VMAF 95 or more against lossless; (preset, crf)
+SPEEDS = {"fastest": ("ultrafast", 24), "balanced": ("veryfast", 20),
+          "smallest": ("medium", 23)}
+DEFAULT_SPEED = "balanced"
 # Layouts given to audio whose file names no speaker layout (a WAV without a channel
 # mask, an array): none has an LFE channel, which AAC would low-pass, and for each the
 # AAC channel order is the input's, so every channel comes out as it went in.
 UNLABELLED_LAYOUTS = {1: "mono", 2: "stereo", 3: "3.0", 4: "4.0", 5: "5.0", 6: "hexagonal",
                       7: "7.0", 8: "octagonal"}
+
+
+def speed_settings(speed=None, preset=None, crf=None):
+    """(preset, crf) of a named ``speed`` (default ``DEFAULT_SPEED``), with ``preset``
+    or ``crf`` given instead of its own.
+
+    Examples
+    --------
+    >>> speed_settings("smallest", crf=20)
+    ('medium', 20)
+    """
+    if speed is None:
+        speed = DEFAULT_SPEED
+    if speed not in SPEEDS:
+        raise ValueError(f"speed must be one of {', '.join(SPEEDS)}, got {speed!r}")
+    own_preset, own_crf = SPEEDS[speed]
+    return (own_preset if preset is None else preset), (own_crf if crf is None else crf)
 
 
 def check_preset(preset):

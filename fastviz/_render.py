@@ -21,6 +21,7 @@ from ._encode import (
     check_output,
     check_preset,
     output_format,
+    speed_settings,
 )
 from ._errors import FastvizError, FastvizWarning, InputError, OutputError
 from ._ffmpeg import check_frame_size
@@ -41,8 +42,10 @@ class Options:
     size : (width, height) of the video; default the picture's.
     fps : frame rate (number or ``"a/b"``), default 30 (a GIF: 15).
     jobs : render threads; None or -1 uses every core.
-    preset, crf : libx264 settings. Default ``veryfast`` and 20: the encoder is the
-        slowest stage, and veryfast is twice as fast as ``medium`` at 20 (visually clean).
+    speed : ``"fastest"``, ``"balanced"`` (default) or ``"smallest"``: x264 settings
+        measured to keep VMAF 95 against lossless (``_encode.SPEEDS``, README).
+    preset, crf : libx264 (and x265) settings, for experts; each given one replaces
+        the speed's own.
     start, duration : seconds of the audio to skip, and to keep.
     channel : analyse this channel (0-based) instead of the mono mix.
     cmap, dot_size, alpha : see ``FrameRenderer``.
@@ -66,8 +69,9 @@ class Options:
     size: tuple = None
     fps: object = 30
     jobs: int = None
-    preset: str = "veryfast"
-    crf: int = 20
+    speed: str = None
+    preset: str = None
+    crf: int = None
     start: float = None
     duration: float = None
     channel: int = None
@@ -99,6 +103,9 @@ class Options:
         if self.jobs is not None and not (_is_whole(self.jobs) and self.jobs != 0):
             raise ValueError(f"jobs must be a whole number of threads, or -1 for every "
                              f"core, got {self.jobs!r}")
+        preset, crf = speed_settings(self.speed, self.preset, self.crf)
+        object.__setattr__(self, "preset", preset)  # frozen: set once, here
+        object.__setattr__(self, "crf", crf)
         check_preset(self.preset)
         if not (_is_whole(self.crf) and 0 <= self.crf <= 51):
             raise ValueError(f"crf must be a whole number in 0..51, got {self.crf!r}")

@@ -28,7 +28,7 @@ Nothing is left at the output path unless the video is complete."""
 # Library messages name Python keywords; the command line names its flags instead.
 _OPTIONS = ("background", "electrodes", "size", "fps", "jobs", "crf", "preset", "start",
             "duration", "channel", "cmap", "segments", "scheduler", "format", "codec",
-            "transparent", "encoder")
+            "transparent", "encoder", "speed")
 _FLAGS = {"overwrite=True": "-y", "electrodes=...": "--electrodes",
           **{name: f"--{name}" for name in _OPTIONS}}
 _KEYWORD = re.compile(r"\b(overwrite=True|electrodes=\.\.\.|"
@@ -132,10 +132,12 @@ def _parser():
         sub.add_argument("--fps", help="frame rate up to 240, e.g. 25 or 30000/1001 "
                          "(default: 30; a GIF 15)")
         sub.add_argument("--jobs", type=int, help="render threads (default: all cores)")
-        sub.add_argument("--preset", default="veryfast", help="libx264 preset, ultrafast "
-                         "(fastest, biggest file) to veryslow (default: %(default)s)")
-        sub.add_argument("--crf", type=int, default=20, help="libx264 quality, 0 (lossless) "
-                         "to 51; lower is better (default: %(default)s)")
+        sub.add_argument("--speed", help="fastest, balanced (default) or smallest: "
+                         "measured x264 settings, each at VMAF 95 or more")
+        sub.add_argument("--preset", help="libx264 preset, ultrafast (fastest, biggest "
+                         "file) to veryslow, instead of the speed's")
+        sub.add_argument("--crf", type=int, help="libx264 quality, 0 (lossless) to 51; "
+                         "lower is better; instead of the speed's")
         out = sub.add_argument_group("output format (default: from the extension)")
         out.add_argument("--format", help="mp4, webm, mov, gif or png (frames), instead "
                          "of the extension's")
@@ -201,7 +203,8 @@ def _run(args):
     if cmap and "," in cmap:
         cmap = [c.strip() for c in cmap.split(",")]
     options = dict(background=args.background, electrodes=args.electrodes, size=args.size,
-                   fps=args.fps, jobs=args.jobs, preset=args.preset, crf=args.crf,
+                   fps=args.fps, jobs=args.jobs, speed=args.speed, preset=args.preset,
+                   crf=args.crf,
                    start=args.start, duration=args.duration, channel=args.channel,
                    cmap=cmap, overwrite=args.overwrite, progress=not args.quiet,
                    format=args.format, codec=args.codec, transparent=args.transparent,
