@@ -111,8 +111,8 @@ X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium"
                 "slower", "veryslow", "placebo")
 # Named speeds: points on the time / size / VMAF front that benchmarks/quality.py measured
 # (README, "Speed by name"), each at VMAF 95 or more against lossless; (preset, crf)
-SPEEDS = {"fastest": ("ultrafast", 24), "balanced": ("veryfast", 20),
-          "smallest": ("medium", 23)}
+SPEEDS = {"fastest": ("ultrafast", 26), "balanced": ("veryfast", 20),
+          "smallest": ("medium", 26)}
 DEFAULT_SPEED = "balanced"
 # Layouts given to audio whose file names no speaker layout (a WAV without a channel
 # mask, an array): none has an LFE channel, which AAC would low-pass, and for each the
