@@ -132,8 +132,9 @@ def _parser():
         sub.add_argument("--fps", help="frame rate up to 240, e.g. 25 or 30000/1001 "
                          "(default: 30; a GIF 15)")
         sub.add_argument("--jobs", type=int, help="render threads (default: all cores)")
-        sub.add_argument("--speed", help="fastest, balanced (default) or smallest: "
-                         "measured x264 settings, each at VMAF 95 or more")
+        sub.add_argument("--speed", help="fastest (ultrafast, CRF 26), balanced "
+                         "(veryfast, CRF 20) or smallest (medium, CRF 26): measured, each "
+                         "at VMAF 95 or more (default: balanced)")
         sub.add_argument("--preset", help="libx264 preset, ultrafast (fastest, biggest "
                          "file) to veryslow, instead of the speed's")
         sub.add_argument("--crf", type=int, help="libx264 quality, 0 (lossless) to 51; "

@@ -230,7 +230,7 @@ def test_messages_speak_the_callers_language(tmp_path, capsys):
 def test_help_shows_defaults_and_examples():
     done = subprocess.run([sys.executable, "-m", "fastviz", "render", "--help"],
                           capture_output=True, text=True, env={**os.environ, "COLUMNS": "100"})
-    for words in ("default: 30", "default: veryfast", "default: 20", "lower is better",
+    for words in ("default: 30", "default: balanced", "(veryfast, CRF 20)", "lower is better",
                   "examples:", "exit codes"):
         assert words in " ".join(done.stdout.split()), words
 

@@ -21,6 +21,15 @@ def test_speed_names_pick_measured_settings():
     assert Options(speed="fastest", preset="slow").crf == SPEEDS["fastest"][1]
 
 
+def test_the_help_says_what_each_speed_is():
+    from fastviz.cli import _parser
+
+    words = " ".join(_parser()._subparsers._group_actions[0].choices["render"]
+                     .format_help().split())
+    for name, (preset, crf) in SPEEDS.items():
+        assert f"{name} ({preset}, CRF {crf})" in words
+
+
 def test_an_unknown_speed_is_refused(tmp_path, capsys):
     with pytest.raises(ValueError, match="speed must be one of fastest, balanced, smallest"):
         Options(speed="warp")
