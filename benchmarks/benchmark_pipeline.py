@@ -41,7 +41,9 @@ class Render:
         self.tmp.cleanup()
 
     def _render(self):
-        fastviz.render(self.wav, self.mp4, size=self.size, progress=False, overwrite=True)
+        # stretched, with the post's dots: the scene of the earlier results
+        fastviz.render(self.wav, self.mp4, size=self.size, progress=False, overwrite=True,
+                       fit="stretch", dot_size=100.0)
 
     def time_render(self, size):
         self._render()

@@ -126,7 +126,9 @@ def main():
         wav = tmp / "song.wav"
         pcm = np.resize(song, int(args.seconds * rate)) * 32767
         wavfile.write(wav, rate, pcm.astype(np.int16))
-        options = Options(size=size, preset=args.preset, progress=False, overwrite=True)
+        # the scene the README's numbers were measured on: stretched, the post's dots
+        options = Options(size=size, preset=args.preset, progress=False, overwrite=True,
+                          fit="stretch", dot_size=100.0)
         plan = plan_render(wav, options)
         n = plan.n_frames
 

@@ -3,12 +3,22 @@ __version__ = "0.1.0"
 
 from ._analysis import Envelopes, audio_envelopes, electrode_bands, scale_minmax
 from ._audio import load_audio
+from ._demo import demo_audio, demo_scene
 from ._encode import VideoWriter
-from ._errors import EncodeError, FastvizError, FastvizWarning, InputError, OutputError
-from ._raster import FrameRenderer, colormap_lut, load_background, load_electrodes, values_at
-from ._render import Options, demo, render, render_signal
+from ._errors import (
+    Cancelled,
+    EncodeError,
+    FastvizError,
+    FastvizWarning,
+    InputError,
+    OutputError,
+)
+from ._raster import FrameRenderer, colormap_lut, values_at
+from ._render import Options, demo, frame, layout, render, render_signal
+from ._scene import load_background, load_electrodes
 
 __all__ = [
+    "Cancelled",
     "EncodeError",
     "Envelopes",
     "FastvizError",
@@ -21,7 +31,11 @@ __all__ = [
     "audio_envelopes",
     "colormap_lut",
     "demo",
+    "demo_audio",
+    "demo_scene",
     "electrode_bands",
+    "frame",
+    "layout",
     "load_audio",
     "load_background",
     "load_electrodes",

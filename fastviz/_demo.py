@@ -5,6 +5,11 @@ import numpy as np
 
 DEMO_RATE = 44100
 BEAT = 0.5  # seconds: 120 beats a minute, 64 beats, 32 s
+# The demo's dots, in points at value 1: 37.8 px across at 800 px wide, against the
+# grid's 42.6 px pitch, so neighbours stay apart at the loudest moments. The post's
+# 100 points (111 px) merge the whole grid into one blob; they stay the default for
+# a user's own scene.
+DEMO_DOT_SIZE = 34.0
 
 # The chorus (public domain, J. L. Pierpont, 1857) in C major: (note, beats).
 _VERSE = [("E5", 1), ("E5", 1), ("E5", 2), ("E5", 1), ("E5", 1), ("E5", 2),
@@ -84,9 +89,51 @@ def jingle_bells(rate=DEMO_RATE, seed=0):
 def demo_scene():
     """Paths of the bundled brain picture and electrode table.
 
+    Examples
+    --------
+    >>> picture, table = demo_scene()
+    >>> picture.endswith("brain.png"), table.endswith("electrodes.csv")
+    (True, True)
+
     The picture is a lateral view of the fsaverage5 left pial surface (FreeSurfer, via
     nilearn), made by ``tools/make_brain.py``; the table holds an 8 x 8 grid and two
-    8-contact strips in its pixel coordinates.
+    8-contact strips in its pixel coordinates, with a ``band`` column along the grid's
+    rows: the inferior temporal strip band 0, the grid's rows 1 (bottom) to 8 (top), the
+    superior strip 9.
     """
     data = resources.files("fastviz") / "data"
     return str(data / "brain.png"), str(data / "electrodes.csv")
+
+
+def demo_audio(path="jinglebells.wav"):
+    """Write the demo's song (``jingle_bells()``, 33 s) to a WAV file; return its path.
+
+    A file already at ``path`` is kept: returned as it is when it holds the song, an
+    ``OutputError`` otherwise (it is someone's file).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     os.path.getsize(demo_audio(os.path.join(tmp, "song.wav"))) > 1_000_000
+    True
+    """
+    import io
+    from pathlib import Path
+
+    from scipy.io import wavfile
+
+    from ._errors import OutputError
+
+    samples, rate = jingle_bells()
+    song = io.BytesIO()
+    wavfile.write(song, rate, samples)
+    path = Path(path)
+    if path.exists():
+        if path.read_bytes() != song.getvalue():
+            raise OutputError(f"{path} exists and is not the demo song; give demo_audio "
+                              "another path")
+        return path
+    with open(path, "xb") as out:  # never over a file that appeared meanwhile
+        out.write(song.getvalue())
+    return path

@@ -17,9 +17,10 @@ import os
 import shlex
 import shutil
 import tempfile
-import time
 import uuid
+from concurrent.futures import CancelledError
 from pathlib import Path
+from typing import NamedTuple
 
 from . import _ffmpeg
 from ._audio import AudioStream, as_channels_first
@@ -29,24 +30,23 @@ from ._encode import (
     audio_arguments,
     check_output,
     publish,
+    read_source_tag,
+    same_file,
+    source_tag,
     temporary_file,
 )
-from ._errors import EncodeError, FastvizError, InputError, OutputError
+from ._errors import Cancelled, EncodeError, FastvizError, InputError, OutputError
 from ._progress import progress_bar
-from ._render import iter_frames, options_from, render
+from ._render import iter_frames, options_from, render, unless_cancelled
 
 SEGMENT_SECONDS = 30  # default segment length: a lost worker costs at most this much video
-STOP_CHECK_SECONDS = 0.5  # how often a running segment asks whether the render was stopped
+SEGMENT_ATTEMPTS = 3  # a segment whose scene was lost with its workers is sent again
 STOP_TIMEOUT = 10  # seconds the driver waits for running segments to stop after a failure
 WORKER_TIMEOUT = 30  # seconds to wait for a scheduler's first worker
 # What a folder's audio files end with; a file named on its own is taken whatever its name.
 AUDIO_EXTENSIONS = frozenset({".aac", ".aif", ".aifc", ".aiff", ".ape", ".au", ".caf", ".flac",
                               ".m4a", ".mka", ".mp3", ".oga", ".ogg", ".opus", ".wav", ".wma",
                               ".wv"})
-
-
-class Cancelled(FastvizError):
-    """A segment stopped because its render was stopped or failed elsewhere."""
 
 
 def _distributed():
@@ -94,15 +94,11 @@ def connect(client=None, scheduler=None):
         with own:
             yield own
         return
-    name, colon, count = scheduler.partition(":")
-    if name != "local" or colon and not (count.isdigit() and int(count) > 0):
-        raise ValueError(f"scheduler must be 'local', 'local:N' (N worker processes) or an "
-                         f"address like tcp://host:8786, got {scheduler!r}")
-    n_workers = int(count) if count else os.cpu_count() or 1
+    n_workers = _local_workers(scheduler)
     # No dashboard, and the scheduler's health page on any free port, not 8787, which
     # another cluster may hold.
     with distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, silence_logs=logging.ERROR,
+                                  dashboard_address=None, silence_logs=logging.CRITICAL,
                                   scheduler_kwargs={"dashboard_address": ":0"}) as cluster:
         with distributed.Client(cluster) as own:
             yield own
@@ -135,14 +131,50 @@ def count_segments(n_frames, fps, n_threads=1, n_segments=None, segment_seconds=
     if n_segments is not None and segment_seconds is not None:
         raise ValueError("give a number of segments or their length in seconds, not both")
     if n_segments is not None:
-        if int(n_segments) < 1:
-            raise ValueError(f"segments must be at least 1, got {n_segments}")
+        if isinstance(n_segments, bool) or int(n_segments) != n_segments or n_segments < 1:
+            raise ValueError(f"segments must be a whole number, at least 1, got {n_segments}")
         return int(n_segments)
-    if segment_seconds is not None and not segment_seconds > 0:
-        raise ValueError(f"segment length must be > 0 seconds, got {segment_seconds}")
+    if segment_seconds is not None and not 0 < segment_seconds < math.inf:
+        raise ValueError(f"segment_seconds must be a length > 0 seconds, got "
+                         f"{segment_seconds}")
     seconds_frames = float((segment_seconds or SEGMENT_SECONDS) * as_fraction(fps))
     count = math.ceil(n_frames / max(seconds_frames, 1))
     return count if segment_seconds is not None else max(count, n_threads)
+
+
+def check_split(client=None, scheduler=None, n_segments=None, segment_seconds=None,
+                segment_dir=None):
+    """Refuse a split that cannot work, before the analysis: what ``render_segments`` takes.
+
+    Examples
+    --------
+    >>> check_split(scheduler="local:0")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: scheduler must be 'local', 'local:N' (N worker processes) or ... 'local:0'
+    """
+    _distributed()
+    count_segments(1, 1, 1, n_segments, segment_seconds)
+    if client is not None and scheduler is not None:
+        raise ValueError("give a Dask client or a scheduler, not both")
+    if scheduler is not None and "://" not in str(scheduler):
+        _local_workers(str(scheduler))
+    if segment_dir is not None:
+        folder = Path(segment_dir)
+        if not folder.is_dir():
+            what = "is not a folder" if folder.exists() else "is missing"
+            raise OutputError(f"segment folder {folder} {what}")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise OutputError(f"segment folder {folder} is not writable")
+
+
+def _local_workers(scheduler):
+    """Worker processes of ``"local"`` or ``"local:N"``."""
+    name, colon, count = scheduler.partition(":")
+    if name != "local" or colon and not (count.isdigit() and int(count) > 0):
+        raise ValueError(f"scheduler must be 'local', 'local:N' (N worker processes) or an "
+                         f"address like tcp://host:8786, got {scheduler!r}")
+    return int(count) if count else os.cpu_count() or 1
 
 
 def encode_segment(renderer, values, fps, path, *, preset="veryfast", crf=20, jobs=None,
@@ -159,7 +191,7 @@ def encode_segment(renderer, values, fps, path, *, preset="veryfast", crf=20, jo
         The MP4 to write (replaced if it exists).
     preset, crf, jobs : as in ``Options``.
     stopped : callable, optional
-        Asked every ``STOP_CHECK_SECONDS``; when it returns true the encode is abandoned.
+        Asked about twice a second; when it returns true the encode is abandoned.
 
     Returns
     -------
@@ -173,14 +205,10 @@ def encode_segment(renderer, values, fps, path, *, preset="veryfast", crf=20, jo
     """
     writer = VideoWriter(path, renderer.nv12_size, fps, pixel_format="nv12", preset=preset,
                          crf=crf, overwrite=True, n_frames=len(values))
-    next_check = 0.0
     with writer:
-        for frames in iter_frames(renderer, lambda first, stop: values[first:stop],
-                                  len(values), jobs):
-            if stopped is not None and time.monotonic() >= next_check:
-                if stopped():
-                    raise Cancelled(f"segment {path} stopped: the render was cancelled")
-                next_check = time.monotonic() + STOP_CHECK_SECONDS
+        blocks = iter_frames(renderer, lambda first, stop: values[first:stop], len(values),
+                             jobs)
+        for frames in unless_cancelled(blocks, stopped, f"segment {path}"):
             writer.write(frames)
     return Path(path)
 
@@ -248,7 +276,7 @@ def encode_audio(audio, n_frames, fps, path, *, audio_start=None, audio_duration
 
 
 def join_segments(segments, output, fps, *, audio=None, audio_start=None, audio_duration=None,
-                  overwrite=False, encoded_audio=None):
+                  overwrite=False, encoded_audio=None, metadata=None):
     """Join MP4 segments by stream copy and mux ``audio`` in once, as ``VideoWriter`` does.
 
     Parameters
@@ -267,6 +295,8 @@ def join_segments(segments, output, fps, *, audio=None, audio_start=None, audio_
         visible name, and the ``OutputError`` says where (as ``VideoWriter`` does).
     encoded_audio : str or Path, optional
         The sound already encoded by ``encode_audio``: copied instead of ``audio``.
+    metadata : dict, optional
+        Tags for the file, as ``VideoWriter``'s.
 
     Returns
     -------
@@ -293,7 +323,9 @@ def join_segments(segments, output, fps, *, audio=None, audio_start=None, audio_
         tmp = temporary_file(output)
         proc, log, command = _ffmpeg.start(
             [*video_in, "-i", _ffmpeg.file_arg(script), *audio_in, "-map", "0:v:0",
-             "-c:v", "copy", *audio_out, "-movflags", "+faststart", "-loglevel", "error",
+             "-c:v", "copy", *audio_out,
+             *[a for k, v in (metadata or {}).items() for a in ("-metadata", f"{k}={v}")],
+             "-movflags", "+faststart", "-loglevel", "error",
              "-f", "mp4", "-y", _ffmpeg.file_arg(tmp)])
         if proc.wait() != 0:
             raise EncodeError(f"joining {len(segments)} segments into {output} failed\n"
@@ -311,27 +343,45 @@ def join_segments(segments, output, fps, *, audio=None, audio_start=None, audio_
 def _run_segments(client, plan, bounds, options, folder, shared, token, desc):
     """Render ``bounds`` on ``client``; [(segment file, n_frames)] in order, in ``folder``
     (bytes sent back) or ``shared`` (written there by the workers)."""
-    from distributed import Event, as_completed, wait
+    from distributed import Event, as_completed
 
     stop = Event(f"fastviz-stop-{token}", client=client)
     # One render thread a task by default: Dask's worker threads are the parallelism
     # (and joblib allows no more in a nanny's daemonic worker process).
     settings = dict(preset=options.preset, crf=options.crf, jobs=options.jobs or 1)
     pending, segments, finished = {}, [None] * len(bounds), False
-    try:
-        renderer = client.scatter(plan.renderer, broadcast=True)
-        for index, (first, last) in enumerate(bounds):
-            path = None if shared is None else str(shared / f"fastviz-{token}-{index:05d}.mp4")
-            future = client.submit(_segment_task, renderer, plan.values(first, last),
-                                   plan.fps, settings, stop.name, path,
-                                   key=f"fastviz-{token}-{index:05d}")
+    attempts = [0] * len(bounds)
+
+    def submit(index, scene):
+        first, last = bounds[index]
+        path = None if shared is None else str(shared / f"fastviz-{token}-{index:05d}.mp4")
+        attempts[index] += 1
+        values = plan.values(first, last)
+        with _ffmpeg.signals_held():  # a task submitted is a task waited for
+            future = client.submit(_segment_task, scene, values, plan.fps, settings,
+                                   stop.name, path,
+                                   key=f"fastviz-{token}-{index:05d}-{attempts[index]}")
             pending[future] = index
+        return future
+
+    try:
+        scene = client.scatter(plan.renderer, broadcast=True)
+        futures = as_completed([submit(index, scene) for index in range(len(bounds))])
         with progress_bar(plan.n_frames, desc, options.progress) as bar:
-            for future in as_completed(pending):
+            for future in futures:
                 index = pending.pop(future)  # its bytes are released once written out
                 first, last = bounds[index]
                 try:
                     result = future.result()
+                except CancelledError as exc:
+                    # Scattered data dies with the last worker holding it (a lone worker
+                    # restarted by its nanny): send the scene again, rerun the segment.
+                    if attempts[index] >= SEGMENT_ATTEMPTS:
+                        raise FastvizError(f"segment {index + 1} of {len(bounds)} was lost "
+                                           f"{attempts[index]} times: {exc}") from exc
+                    scene = client.scatter(plan.renderer, broadcast=True)
+                    futures.add(submit(index, scene))
+                    continue
                 except Exception as exc:
                     raise FastvizError(f"segment {index + 1} of {len(bounds)} (frames {first}"
                                        f" to {last - 1}) failed: {type(exc).__name__}: "
@@ -345,16 +395,24 @@ def _run_segments(client, plan, bounds, options, folder, shared, token, desc):
                 bar.update(last - first)
         finished = True
     finally:
-        # Dask cannot interrupt a running task: tell the segments to stop, and wait for
-        # them, so no encoder outlives the render and writes a file after the cleanup.
-        with contextlib.suppress(Exception):
-            if not finished:
-                stop.set()
-                wait(list(pending), timeout=STOP_TIMEOUT)  # on timeout stragglers keep
-                stop.clear()  # the flag, and the scheduler the event
-        with contextlib.suppress(Exception):
-            client.cancel(list(pending))
+        _stop(client, stop, pending, finished)
     return segments
+
+
+def _stop(client, stop, pending, finished):
+    """Dask cannot interrupt a running task: unless ``finished``, tell the tasks to stop
+    (they check ``stop`` twice a second) and wait for them, so no encoder outlives the
+    render and writes a file after the cleanup; then cancel what is left."""
+    from distributed import wait
+
+    with contextlib.suppress(Exception):
+        if not finished:
+            # Set for good: a task that starts later (queued, or rerun after its worker
+            # died) must stop too. The scheduler keeps one small event per stopped render.
+            stop.set()
+            wait(list(pending), timeout=STOP_TIMEOUT)
+    with contextlib.suppress(Exception):
+        client.cancel(list(pending))
 
 
 def render_segments(plan, output, options, *, client=None, scheduler=None, n_segments=None,
@@ -399,40 +457,40 @@ def render_segments(plan, output, options, *, client=None, scheduler=None, n_seg
         render_segments(plan, "song.mp4", opts, scheduler="local:2", n_segments=8)
     """
     output = check_output(output, options.overwrite, [plan.audio])
-    count_segments(plan.n_frames, plan.fps, 1, n_segments, segment_seconds)  # refuse now
+    check_split(client, scheduler, n_segments, segment_seconds, segment_dir)
     shared = None if segment_dir is None else Path(segment_dir).absolute()
-    if shared is not None and not shared.is_dir():
-        raise OutputError(f"segment folder {shared} is missing")
     try:
         folder = Path(tempfile.mkdtemp(prefix=".fastviz-segments-", dir=output.parent))
     except OSError as exc:
         raise OutputError(f"cannot write beside {output}: {exc.strerror}") from None
     token, audio_job = uuid.uuid4().hex[:16], None
     try:
-        audio = plan.audio
-        if isinstance(audio, tuple):  # samples: the muxer reads them from a scratch WAV
-            audio = _write_wav(folder / "audio.wav", *audio)
-        elif audio is not None:
-            AudioStream(audio).close()  # fails now, not after the render
-        with connect(client, scheduler) as dask_client:
-            _wait_for_workers(dask_client)
-            n_threads = sum(dask_client.nthreads().values())
-            bounds = segment_bounds(plan.n_frames, count_segments(
-                plan.n_frames, plan.fps, n_threads, n_segments, segment_seconds))
-            if audio is not None:  # encoded here while the workers draw
-                sound = folder / "audio.m4a"
-                audio_job = encode_audio(audio, plan.n_frames, plan.fps, sound,
-                                         audio_start=plan.audio_start,
-                                         audio_duration=plan.audio_duration)
-            segments = _run_segments(dask_client, plan, bounds, options, folder, shared,
-                                     token, output.name)
-        if audio_job is not None:
-            proc, log, command = audio_job
-            if proc.wait() != 0:
-                raise EncodeError(f"encoding the sound of {output} failed\ncommand: "
-                                  f"{shlex.join(command)}\nffmpeg said:\n{log.tail()}")
-        return join_segments(segments, output, plan.fps, overwrite=options.overwrite,
-                             encoded_audio=None if audio is None else sound)
+        with _ffmpeg.reaper():  # under the owners' own cleanup
+            audio = plan.audio
+            if isinstance(audio, tuple):  # samples: the muxer reads them from a scratch WAV
+                audio = _write_wav(folder / "audio.wav", *audio)
+            elif audio is not None:
+                AudioStream(audio).close()  # fails now, not after the render
+            with connect(client, scheduler) as dask_client:
+                _wait_for_workers(dask_client)
+                n_threads = sum(dask_client.nthreads().values())
+                bounds = segment_bounds(plan.n_frames, count_segments(
+                    plan.n_frames, plan.fps, n_threads, n_segments, segment_seconds))
+                if audio is not None:  # encoded here while the workers draw
+                    sound = folder / "audio.m4a"
+                    audio_job = encode_audio(audio, plan.n_frames, plan.fps, sound,
+                                             audio_start=plan.audio_start,
+                                             audio_duration=plan.audio_duration)
+                segments = _run_segments(dask_client, plan, bounds, options, folder, shared,
+                                         token, output.name)
+            if audio_job is not None:
+                proc, log, command = audio_job
+                if proc.wait() != 0:
+                    raise EncodeError(f"encoding the sound of {output} failed\ncommand: "
+                                      f"{shlex.join(command)}\nffmpeg said:\n{log.tail()}")
+            return join_segments(segments, output, plan.fps, overwrite=options.overwrite,
+                                 encoded_audio=None if audio is None else sound,
+                                 metadata=plan.metadata())
     finally:
         if audio_job is not None:
             _ffmpeg.kill(audio_job[0])
@@ -519,9 +577,23 @@ def output_paths(inputs, outdir):
     return names
 
 
-def _render_file(audio, output, options):
-    """Dask task: one file's whole render; the output's path."""
-    return str(render(audio, output, **options))
+class Outcome(NamedTuple):
+    """What became of one input of a batch."""
+
+    input: Path
+    output: Path  # None when the input named no file (an empty folder, a glob)
+    error: Exception = None  # what stopped it, or None
+    skipped: bool = False  # its video was there already, from this input
+
+
+def _render_file(audio, output, options, stop_name):
+    """Dask task: one file's whole render, abandoned when the batch is stopped."""
+    from distributed import Event
+
+    try:
+        return str(render(audio, output, cancel=Event(stop_name).is_set, **options))
+    except Cancelled:  # nobody waits for the result: end quietly, not as a failed task
+        return None
 
 
 def render_batch(audios, outdir, *, client=None, scheduler=None, overwrite=False,
@@ -539,7 +611,9 @@ def render_batch(audios, outdir, *, client=None, scheduler=None, overwrite=False
         ``outdir`` and the inputs must be at the same paths on the workers. Without
         either, the files are rendered one after another here.
     overwrite : bool
-        Replace existing videos; by default they are skipped, so a rerun resumes.
+        Replace existing videos. By default a video already there is skipped when
+        fastviz made it from this very input (its ``source_tag``), so a rerun resumes;
+        any other file there is kept and reported. No video may replace an input.
     progress : bool
         One progress bar of files done on stderr.
     **options
@@ -547,59 +621,91 @@ def render_batch(audios, outdir, *, client=None, scheduler=None, overwrite=False
 
     Returns
     -------
-    list of (input, output, error)
-        In input order; ``error`` is the exception that stopped that file, or None for
-        a video rendered or already there.
+    list of Outcome
+        ``(input, output, error, skipped)`` in input order; ``error`` is the exception
+        that stopped that input (a folder or pattern with no audio is one too).
 
     Examples
     --------
     ::
 
         outcomes = render_batch(["talks/", "extra/*.flac"], "videos", fps=25)
-        failed = [(audio, error) for audio, _, error in outcomes if error]
+        failed = [(o.input, o.error) for o in outcomes if o.error]
     """
     options = dict(options, overwrite=overwrite)
     options_from("render_batch", options)  # bad options stop the batch now, not file by file
     options["progress"] = False
-    inputs = expand_inputs(audios)
     outdir = Path(outdir)
+    if outdir.exists() and not outdir.is_dir():
+        raise OutputError(f"output folder {outdir} is a file")
+    outcomes = {}  # input -> Outcome, in input order
+    for item in audios:  # an empty folder or pattern is one failed item, not the batch
+        try:
+            outcomes.update((p, None) for p in expand_inputs([item]) if p not in outcomes)
+        except InputError as exc:
+            outcomes[Path(item)] = Outcome(Path(item), None, exc)
+    inputs = [p for p, outcome in outcomes.items() if outcome is None]
     try:
         outdir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot make output folder {outdir}: {exc.strerror}") from None
-    outputs = output_paths(inputs, outdir)
-    todo = [(a, o) for a, o in zip(inputs, outputs) if overwrite or not os.path.lexists(o)]
-    errors = {}
-    with progress_bar(len(inputs), outdir.name or "batch", progress, unit="file") as bar:
-        bar.update(len(inputs) - len(todo))
+    todo = []
+    for audio, output in zip(inputs, output_paths(inputs, outdir)):
+        outcomes[audio] = _before_rendering(audio, output, inputs, overwrite)
+        if outcomes[audio] is None:
+            outcomes[audio] = Outcome(audio, output)  # rendered, unless it fails
+            todo.append((audio, output))
+    with progress_bar(len(outcomes), outdir.name or "batch", progress, unit="file") as bar:
+        bar.update(len(outcomes) - len(todo))
         if client is None and scheduler is None:
             for audio, output in todo:
                 try:
                     render(audio, output, **options)
                 except Exception as exc:
-                    errors[audio] = exc
+                    outcomes[audio] = Outcome(audio, output, exc)
                 bar.update(1)
         elif todo:
-            _render_batch_on(client, scheduler, todo, options, errors, bar)
-    return [(a, o, errors.get(a)) for a, o in zip(inputs, outputs)]
+            _render_batch_on(client, scheduler, todo, options, outcomes, bar)
+    return list(outcomes.values())
 
 
-def _render_batch_on(client, scheduler, todo, options, errors, bar):
-    from distributed import as_completed
+def _before_rendering(audio, output, inputs, overwrite):
+    """The outcome of an input decided before rendering (refused, skipped), or None."""
+    clash = next((i for i in inputs if same_file(output, i)), None)
+    if clash is not None:
+        return Outcome(audio, output, OutputError(
+            f"output {output} is the input {clash}; writing it would destroy the input"))
+    if overwrite or not os.path.lexists(output):
+        return None
+    if read_source_tag(output) == source_tag(audio):
+        return Outcome(audio, output, skipped=True)
+    return Outcome(audio, output, OutputError(
+        f"output {output} exists and is not fastviz's video of {audio}; pass "
+        "overwrite=True to replace it"))
+
+
+def _render_batch_on(client, scheduler, todo, options, outcomes, bar):
+    from distributed import Event, as_completed
 
     with connect(client, scheduler) as dask_client:
         token = uuid.uuid4().hex[:16]
+        stop = Event(f"fastviz-stop-{token}", client=dask_client)
         options = dict(options, jobs=options.get("jobs") or 1)  # as for segments
-        futures = {dask_client.submit(_render_file, str(a.absolute()), str(o.absolute()),
-                                      options, key=f"fastviz-{token}-{o.name}"): a
-                   for a, o in todo}
+        pending, finished = {}, False
         try:
-            for future in as_completed(futures):
+            for a, o in todo:
+                with _ffmpeg.signals_held():  # a task submitted is a task waited for
+                    future = dask_client.submit(_render_file, str(a.absolute()),
+                                                str(o.absolute()), options, stop.name,
+                                                key=f"fastviz-{token}-{o.name}")
+                    pending[future] = (a, o)
+            for future in as_completed(list(pending)):
+                audio, output = pending.pop(future)
                 try:
                     future.result()
                 except Exception as exc:
-                    errors[futures[future]] = exc
+                    outcomes[audio] = Outcome(audio, output, exc)
                 bar.update(1)
-        except BaseException:
-            dask_client.cancel(list(futures))
-            raise
+            finished = True
+        finally:
+            _stop(dask_client, stop, pending, finished)

@@ -7,6 +7,7 @@ exits cleanly, so a failure or Ctrl-C never leaves a half-written video where th
 output should be.
 """
 import functools
+import hashlib
 import os
 import shlex
 import shutil
@@ -90,6 +91,7 @@ FORMATS = {
 SUFFIXES = {".mp4": "mp4", ".m4v": "mp4", ".webm": "webm", ".mov": "mov", ".gif": "gif",
             ".png": "png"}
 FRAME_PATTERN = "%05d.png"
+PICTURE = "picture"  # check_output's format for one PNG picture (previews)
 # GIFs are for slides and READMEs: when the size and rate are not given, these
 GIF_WIDTH, GIF_FPS = 480, 15
 
@@ -282,19 +284,33 @@ def _trial_encode(arguments, frame_bytes, encoder, default):
 def check_output(path, overwrite=False, inputs=(), format=None):
     """Refuse an output that exists (unless ``overwrite``) or is one of ``inputs``.
 
+    The format comes from the name (``output_format``), or ``format``; ``PICTURE`` is
+    one PNG picture (``frame``, ``layout``), which a plain ``NAME.png`` always names:
+    numbered PNG frames are a folder or a ``%05d.png`` pattern, and exist when their
+    first frame does.
+
     An input is compared by resolved path and, when both exist, as the same file on
     disk, so a symlink or a hard link to it is refused too, even with ``overwrite``.
-    The format comes from the name (``output_format``); numbered frames exist when
-    their first frame does. Returns the path (for frames, their pattern).
+    Returns the path (for frames, their pattern).
     """
-    format = output_format(path, format)[0]
-    pattern = frames_pattern(path) if format == "png" else None
+    if format == PICTURE:
+        pattern = None
+        if Path(path).suffix.lower() != ".png" or frames_pattern(path):
+            raise OutputError(f"output {path}: this writes one PNG picture, so name it "
+                              "NAME.png")
+    else:
+        format = output_format(path, format)[0]
+        pattern = frames_pattern(path) if format == "png" else None
+        if format == "png" and pattern is None:
+            raise OutputError(f"output {path}: PNG frames go in a folder (name it with a "
+                              f"slash, DIR/) or a pattern such as NAME_{FRAME_PATTERN}; "
+                              "one .png is a picture (fastviz frame writes one)")
     path = Path(path) if pattern is None else pattern
     if pattern is None and path.is_dir():
         raise OutputError(f"output {path} is a directory")
     first = path if pattern is None else Path(str(pattern) % 0)
     for source in inputs:
-        if isinstance(source, (str, os.PathLike)) and _same_file(first, Path(source)):
+        if isinstance(source, (str, os.PathLike)) and same_file(first, Path(source)):
             raise OutputError(f"output {path} is the input {source}; writing it would "
                               "destroy the input, so choose another name")
     if os.path.lexists(first) and not overwrite:  # a dangling symlink counts too
@@ -307,7 +323,7 @@ def check_output(path, overwrite=False, inputs=(), format=None):
     return path
 
 
-def _same_file(a, b):
+def same_file(a, b):
     if os.path.realpath(a) == os.path.realpath(b):
         return True
     try:
@@ -384,6 +400,35 @@ def publish_frames(tmp, pattern, overwrite=False):
     tmp.rmdir()
 
 
+def source_tag(audio):
+    """The comment fastviz writes into a video made from the file ``audio``.
+
+    A hash of the file's resolved path, not the path: a batch that resumes knows an
+    existing video is this input's (and not another input's of the same name) without
+    a video telling where its maker keeps files.
+
+    Examples
+    --------
+    >>> source_tag("a.wav") == source_tag("./a.wav")
+    True
+    """
+    digest = hashlib.sha1(os.fsencode(os.path.realpath(audio))).hexdigest()[:16]
+    return f"fastviz source {digest}"
+
+
+def read_source_tag(video):
+    """The ``source_tag`` written in ``video``, or None (not fastviz's, or unreadable)."""
+    proc, log, _ = _ffmpeg.start(["-i", _ffmpeg.file_arg(video), "-f", "ffmetadata", "-"],
+                                 stdout=subprocess.PIPE)
+    text = proc.stdout.read().decode("utf-8", "replace")
+    _ffmpeg.kill(proc)
+    for line in text.splitlines():  # WebM (Matroska) spells the key COMMENT
+        key, _, value = line.partition("=")
+        if key.lower() == "comment" and value.startswith("fastviz source "):
+            return value
+    return None
+
+
 def audio_arguments(audio, channels, channel_mask=0, start=None, duration=None,
                     input_index=1, codec="aac"):
     """ffmpeg (inputs, output arguments) that mux ``audio`` as input ``input_index``.
@@ -452,6 +497,8 @@ class VideoWriter:
         last frame either way (a longer sound would freeze the picture); knowing the
         count up front cuts it as it is encoded instead of by a stream copy at
         ``close``. Writing more than ``n_frames`` is refused.
+    metadata : dict, optional
+        Tags for the file (``{"title": ...}``), as ffmpeg's ``-metadata``.
 
     Examples
     --------
@@ -464,9 +511,10 @@ class VideoWriter:
 
     def __init__(self, path, size, fps, *, audio=None, audio_start=None,
                  audio_duration=None, preset="veryfast", crf=20, pixel_format="rgb24",
-                 overwrite=False, n_frames=None, format=None, codec=None,
+                 overwrite=False, n_frames=None, metadata=None, format=None, codec=None,
                  transparent=False, encoder=None):
         self.overwrite = bool(overwrite)
+        self.metadata = dict(metadata or {})
         self.n_frames = None if n_frames is None else int(n_frames)
         self.format_name, self.format, self.codec = output_format(path, format, codec,
                                                                   transparent)
@@ -537,9 +585,11 @@ class VideoWriter:
                                                   self.channel_mask, self.audio_start,
                                                   duration, codec=self.format.audio)
         target = self._tmp if self.format_name != "png" else self._tmp / self.path.name
+        tags = [arg for key, value in self.metadata.items()
+                for arg in ("-metadata", f"{key}={value}")]
         return [*video_in, *audio_in, "-map", "0:v:0", *self.video_arguments(), *audio_out,
-                *self.format.muxer_settings, "-loglevel", "error", "-f", self.format.muxer,
-                "-y", _ffmpeg.file_arg(target)]
+                *tags, *self.format.muxer_settings, "-loglevel", "error",
+                "-f", self.format.muxer, "-y", _ffmpeg.file_arg(target)]
 
     def video_arguments(self):
         """ffmpeg's video output arguments: filter, encoder and its settings."""

@@ -45,6 +45,16 @@ class EncodeError(FastvizError):
     """
 
 
+class Cancelled(FastvizError):
+    """A render stopped because its ``cancel`` callable said so; nothing was written.
+
+    Examples
+    --------
+    >>> issubclass(Cancelled, FastvizError)
+    True
+    """
+
+
 class FastvizWarning(UserWarning):
     """Something the video shows differently from what one might expect, and why.
 

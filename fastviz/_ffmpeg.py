@@ -1,12 +1,18 @@
 """The bundled ffmpeg binary, started safely, with the tail of its stderr kept."""
 import collections
+import contextlib
 import os
+import signal
 import subprocess
 import threading
 
 import imageio_ffmpeg
 
 from ._errors import FastvizError
+
+STOP_SIGNALS = {getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                if hasattr(signal, name)}
+_reapers = []  # the process lists of the open ``reaper`` blocks
 
 
 def ffmpeg_exe():
@@ -51,12 +57,52 @@ def start(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL):
         raise FastvizError(f"cannot find ffmpeg: {exc}") from None
     # Its own session: a terminal's Ctrl-C reaches only Python, which then kills ffmpeg
     # and removes the partial file, instead of ffmpeg finishing it on its own.
+    with signals_held():  # so none can run unaccounted for
+        try:
+            proc = subprocess.Popen(cmd, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE,
+                                    start_new_session=os.name == "posix")
+        except OSError as exc:
+            raise FastvizError(f"cannot run ffmpeg {cmd[0]}: {exc.strerror}") from None
+        for started in _reapers:
+            started.append(proc)
+        return proc, LogCatcher(proc.stderr), cmd
+
+
+@contextlib.contextmanager
+def signals_held():
+    """Hold off Ctrl-C, SIGTERM and SIGHUP in the block (main thread only).
+
+    They raise in the main thread wherever it is; a block that starts something and
+    records it (a process, a Dask task) must not be cut between the two.
+    """
+    held = threading.current_thread() is threading.main_thread() and hasattr(
+        signal, "pthread_sigmask")
+    if held:
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
-        proc = subprocess.Popen(cmd, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE,
-                                start_new_session=os.name == "posix")
-    except OSError as exc:
-        raise FastvizError(f"cannot run ffmpeg {cmd[0]}: {exc.strerror}") from None
-    return proc, LogCatcher(proc.stderr), cmd
+        yield
+    finally:
+        if held:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+
+@contextlib.contextmanager
+def reaper():
+    """Kill and reap every ffmpeg started in the block that still runs if it fails.
+
+    The safety net under the owners' own cleanup: an interruption that lands between
+    a process's start and its owner's hold on it cannot leave it running.
+    """
+    started = []
+    _reapers.append(started)
+    try:
+        yield
+    except BaseException:
+        for proc in started:
+            kill(proc)
+        raise
+    finally:
+        _reapers.remove(started)
 
 
 def kill(proc):

@@ -1,12 +1,11 @@
-"""Scenes (background picture, electrode positions, colour map) and the frame renderer."""
-import warnings
-from pathlib import Path
+"""The frame renderer and its colour tables; scenes are built in ``_scene``."""
 
 import numpy as np
 
 from ._errors import InputError
 from ._ffmpeg import check_frame_size
 from ._kernels import _render_frames, _render_frames_nv12
+from ._scene import _resized, _rgba, load_background
 
 LUT_SIZE = 256
 
@@ -39,128 +38,6 @@ def _nv12_picture(rgb, width, height):
              + picture[1::2, 1::2]) / 4  # 5x faster than .mean() over reshaped axes
     chroma = means.reshape(-1, 3) @ matrix[1:, :3].T + matrix[1:, 3]
     return (np.concatenate([luma, chroma.ravel()]) + 0.5).astype(np.uint8).reshape(-1, width)
-
-
-def load_background(background, size=None):
-    """Load a background picture as an (H, W, 3) uint8 array.
-
-    Transparent pixels are composited over white, as matplotlib shows them.
-
-    Parameters
-    ----------
-    background : str, Path or array_like
-        An image file Pillow reads, or an (H, W, 3|4) array (uint8, or floats in 0..1).
-    size : (int, int), optional
-        Output (width, height); the picture is resized to it if it differs.
-
-    Returns
-    -------
-    ndarray of uint8, shape (H, W, 3)
-
-    Examples
-    --------
-    >>> load_background(np.zeros((2, 4, 3), np.uint8), size=(8, 4)).shape
-    (4, 8, 3)
-    """
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    if isinstance(background, (str, Path)):
-        path = Path(background)
-        if not path.is_file():
-            what = "a folder, not a picture" if path.is_dir() else "not found"
-            raise InputError(f"background picture {what}: {path}")
-        try:
-            with warnings.catch_warnings():
-                # Pillow warns above MAX_IMAGE_PIXELS (89 million) and refuses twice
-                # that; here both are refused, before the pixels are decoded.
-                warnings.simplefilter("error", Image.DecompressionBombWarning)
-                with Image.open(path) as opened:
-                    # as viewers show it: a phone photo stored sideways is turned upright,
-                    # so positions measured on the picture as seen land where meant
-                    im = ImageOps.exif_transpose(opened)
-                    im.load()
-                    if im.mode in ("I", "I;16", "I;16B", "I;16L", "F"):  # 16-bit/float grey
-                        top = 1.0 if im.mode == "F" else 65535.0
-                        grey = np.asarray(im, float)[..., None] / top
-                        background = np.repeat(grey, 3, axis=2)
-                    else:
-                        image = im.convert("RGBA")
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise InputError(f"background picture {path} is too large: {exc}") from None
-        except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-            raise InputError(f"cannot read background picture {path}: {exc}") from None
-    if not isinstance(background, (str, Path)):
-        array = np.asarray(background)
-        if array.ndim != 3 or array.shape[2] not in (3, 4) or not array.size:
-            raise InputError(f"background array must be (H, W, 3|4), got {array.shape}")
-        if array.dtype != np.uint8:
-            array = np.clip(np.nan_to_num(array.astype(float)) * 255 + 0.5, 0, 255).astype(np.uint8)
-        image = Image.fromarray(np.ascontiguousarray(array)).convert("RGBA")
-    white = Image.new("RGBA", image.size, (255, 255, 255, 255))
-    return _resized(np.asarray(Image.alpha_composite(white, image).convert("RGB")), size)
-
-
-def _resized(picture, size):
-    """An (H, W, 3) uint8 picture resized to (width, height) with Lanczos, or a copy."""
-    from PIL import Image
-
-    if size is None or tuple(size) == picture.shape[1::-1]:
-        return picture.copy()
-    image = Image.fromarray(picture).resize(tuple(int(s) for s in size),
-                                            Image.Resampling.LANCZOS)
-    return np.asarray(image).copy()
-
-
-def load_electrodes(path):
-    """Read electrode pixel positions from a CSV with columns ``x_2d`` and ``y_2d``.
-
-    Positions are in pixels of the background picture, x to the right, y downward,
-    the centre of the top-left pixel at (0, 0). Other columns are ignored.
-
-    Parameters
-    ----------
-    path : str or Path
-
-    Returns
-    -------
-    xs, ys : ndarray of float, shape (n_electrodes,)
-
-    Examples
-    --------
-    >>> from fastviz._demo import demo_scene
-    >>> xs, ys = load_electrodes(demo_scene()[1])
-    >>> len(xs), float(ys.min()) > 0
-    (80, True)
-    """
-    import pandas as pd
-
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"electrode table not found: {path}")
-    table = None
-    for encoding in ("utf-8-sig", "latin-1"):  # Latin-1 reads any bytes: spreadsheets
-        try:
-            table = pd.read_csv(path, skipinitialspace=True, encoding=encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-            raise InputError(f"cannot read electrode table {path}: {exc}") from None
-    table.columns = [str(c).strip() for c in table.columns]
-    missing = {"x_2d", "y_2d"} - set(table.columns)
-    if missing:
-        raise InputError(f"electrode table {path} lacks column(s) {sorted(missing)}; "
-                         f"it has {list(table.columns)}")
-    if table.empty:
-        raise InputError(f"electrode table {path} has no rows")
-    xy = table[["x_2d", "y_2d"]].apply(pd.to_numeric, errors="coerce").to_numpy(float)
-    bad = ~np.isfinite(xy).all(axis=1)
-    if bad.any():
-        row = int(np.argmax(bad))
-        x, y = (str(v) for v in table.iloc[row][["x_2d", "y_2d"]])
-        raise InputError(f"electrode table {path}: row {row + 2} has a position that is "
-                         f"not a number: x_2d={x!r}, y_2d={y!r}")
-    return xy[:, 0].copy(), xy[:, 1].copy()
 
 
 def _interpolate(colors, n=LUT_SIZE):
@@ -211,30 +88,6 @@ def _is_colour(text):
     except ValueError:
         return False
     return True
-
-
-def _rgba(colour):
-    """A colour name, ``#rrggbb``, or an RGB(A) tuple in 0..1, as RGBA in 0..1.
-
-    Names are Pillow's (CSS), and with matplotlib installed also its own (``"C0"``,
-    ``"tab:blue"``, ``"0.5"`` for grey).
-    """
-    from PIL import ImageColor
-
-    if isinstance(colour, str):
-        try:
-            values = np.array(ImageColor.getrgb(colour), float) / 255  # 3 or 4 values
-        except ValueError:
-            try:
-                from matplotlib.colors import to_rgba
-            except ImportError:
-                raise ValueError(f"unknown colour {colour!r}") from None
-            values = np.array(to_rgba(colour))  # raises ValueError when unknown
-    else:
-        values = np.asarray(colour, float)
-    if values.shape not in ((3,), (4,)):
-        raise ValueError(f"a colour is a name or 3 or 4 numbers in 0..1, got {colour!r}")
-    return np.append(values, 1.0) if len(values) == 3 else values
 
 
 def colormap_lut(cmap=None, alpha=1.0, n=LUT_SIZE):
@@ -339,6 +192,11 @@ class FrameRenderer:
         Smallest value used for the dot size, as the post's ``clip(a, .01)``.
     alpha : float
         Dot opacity.
+    colors : array_like, shape (n_electrodes, 3|4), optional
+        A fixed RGB(A) colour in 0..1 for each electrode instead of the colour map; a
+        row of NaN keeps the map for that electrode.
+    sizes : array_like, shape (n_electrodes,), optional
+        Each electrode's own ``dot_size`` in points; NaN keeps ``dot_size``.
 
     Examples
     --------
@@ -348,7 +206,7 @@ class FrameRenderer:
     """
 
     def __init__(self, background, xs, ys, *, size=None, cmap=None, dot_size=100.0,
-                 min_value=0.01, alpha=1.0):
+                 min_value=0.01, alpha=1.0, colors=None, sizes=None):
         picture = load_background(background)
         check_frame_size(*(picture.shape[1::-1] if size is None else size))
         self.background = _resized(picture, size)
@@ -366,7 +224,22 @@ class FrameRenderer:
         self.xs = (xs + 0.5) * sx - 0.5
         self.ys = (ys + 0.5) * sy - 0.5
         self.lut = colormap_lut(cmap, alpha)
-        self.radius_scale = dot_size * self.width / 1440.0
+        self._slots = None  # electrode -> its own colour's row of lut, or -1
+        if colors is not None:
+            colors = np.asarray(colors, float).reshape(len(xs), -1)
+            own = np.isfinite(colors).all(axis=1)
+            self._slots = np.where(own, len(self.lut) + np.cumsum(own) - 1, -1)
+            self._n_map = len(self.lut)
+            if own.any():
+                self.lut = np.vstack([self.lut, colormap_lut(colors[own], alpha,
+                                                             n=own.sum())])
+        diameters = np.full(len(xs), float(dot_size))
+        if sizes is not None:
+            sizes = np.asarray(sizes, float).ravel()
+            diameters = np.where(np.isnan(sizes), diameters, sizes)
+            if not (diameters >= 0).all():
+                raise ValueError("sizes must be >= 0 points")
+        self.radius_scale = diameters * self.width / 1440.0
         self.min_value = float(min_value)
         # NV12: the background once, and the RGB frames' rounded colours converted
         self._nv12_background = _nv12_picture(self.background, *self.nv12_size)
@@ -482,7 +355,12 @@ class FrameRenderer:
             out = np.empty(shape, np.uint8)
         elif out.shape != shape or out.dtype != np.uint8 or not out.flags.c_contiguous:
             raise ValueError(f"out must be a C-contiguous uint8 array of shape {shape}")
-        return values, np.clip(values, self.min_value, 1.0) * self.radius_scale, out
+        radii = np.clip(values, self.min_value, 1.0) * self.radius_scale
+        if self._slots is not None:  # the kernel's colour index: the centre of a row
+            rows = np.minimum(np.floor(np.clip(values, 0, 1) * self._n_map), self._n_map - 1)
+            rows = np.where(self._slots >= 0, self._slots, rows)
+            values = np.where(np.isnan(values), np.nan, (rows + 0.5) / len(self.lut))
+        return values, radii, out
 
     def frame_function(self, amplitudes, rate):
         """A ``t -> frame`` callable, e.g. for moviepy's ``VideoClip(frame_function=...)``.

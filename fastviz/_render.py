@@ -2,6 +2,7 @@
 import difflib
 import math
 import tempfile
+import time
 import warnings
 from dataclasses import dataclass, fields, replace
 from fractions import Fraction
@@ -9,27 +10,32 @@ from pathlib import Path
 
 import numpy as np
 
-from ._analysis import audio_envelopes, electrode_bands, scale_minmax
+from . import _ffmpeg
+from ._analysis import audio_envelopes, scale_minmax
 from ._audio import as_channels_first, check_channel
-from ._demo import demo_scene, jingle_bells
+from ._demo import DEMO_DOT_SIZE, demo_scene, jingle_bells
 from ._encode import (
     FORMATS,
     GIF_FPS,
     GIF_WIDTH,
+    PICTURE,
     VideoWriter,
     as_fraction,
     check_output,
     check_preset,
     output_format,
+    source_tag,
     speed_settings,
 )
-from ._errors import FastvizError, FastvizWarning, InputError, OutputError
+from ._errors import Cancelled, FastvizError, FastvizWarning, InputError, OutputError
 from ._ffmpeg import check_frame_size
 from ._progress import progress_bar
-from ._raster import FrameRenderer, load_background, load_electrodes, values_at
+from ._raster import FrameRenderer, values_at
+from ._scene import FITS, auto_dot_size, build_scene, load_look, projected_scene, scene_bands
 
 CHUNK_FRAMES = 8  # frames a worker renders per task; a few chunks per worker in memory
 MAX_FPS = 240
+CANCEL_CHECK_SECONDS = 0.5
 MIN_FPS = Fraction(1, 1000)
 
 
@@ -37,9 +43,24 @@ MIN_FPS = Fraction(1, 1000)
 class Options:
     """Everything a user can set for a render; checked once, here.
 
-    background, electrodes : picture file and CSV (``x_2d``, ``y_2d``) in its pixels.
-        Default: the bundled brain and grid; electrodes alone go on the bundled brain.
-    size : (width, height) of the video; default the picture's.
+    background, electrodes : picture file and CSV (``x_2d``, ``y_2d``, optionally
+        ``name``, ``band``, ``color``, ``size``) in its pixels. Default: the bundled
+        brain and grid; electrodes alone go on the bundled brain.
+    montage : an MNE montage name (``"biosemi64"``): its electrodes over a drawn head,
+        instead of a picture and a table.
+    size : (width, height) of the video; default the picture's (800 x 800 for a montage).
+    fit : how a picture meets ``size``: ``"pad"`` (default: keep its shape, letterboxed
+        in ``bg_color``), ``"stretch"`` or ``"crop"``.
+    bg_color : colour under transparent pixels, of the letterbox and of a montage's
+        background (default white).
+    brightness, invert : the picture's pixels are inverted (255 - value) if ``invert``,
+        then multiplied by ``brightness`` (default 1).
+    look : a bundled look's name (``"dark"``, ``"colorblind"``), ``path.toml`` or
+        ``path.toml:NAME``: its settings (cmap, bg_color, brightness, alpha, dot_size)
+        apply where the call gives none.
+    bands_by : ``"y"`` (bottom electrodes get the lowest band), ``"x"`` (left ones do)
+        or ``"table"`` (the table's ``band`` column); default the column when the table
+        has one, else ``"y"``.
     fps : frame rate (number or ``"a/b"``), default 30 (a GIF: 15).
     jobs : render threads; None or -1 uses every core.
     speed : ``"fastest"``, ``"balanced"`` (default) or ``"smallest"``: x264 settings
@@ -48,7 +69,9 @@ class Options:
         the speed's own.
     start, duration : seconds of the audio to skip, and to keep.
     channel : analyse this channel (0-based) instead of the mono mix.
-    cmap, dot_size, alpha : see ``FrameRenderer``.
+    cmap, dot_size, alpha : see ``FrameRenderer``. ``dot_size`` default: 100 points
+        (the post's), 34 on the bundled scene (``DEMO_DOT_SIZE``); ``"auto"``: the
+        largest dot as wide as the median distance between nearest electrodes.
     overwrite : replace an existing output.
     progress : show a progress bar on stderr.
     format, codec : the output's format (a key of ``_encode.FORMATS``; default from its
@@ -66,7 +89,14 @@ class Options:
 
     background: object = None
     electrodes: object = None
+    montage: str = None
     size: tuple = None
+    fit: str = "pad"
+    bg_color: object = "white"
+    brightness: float = 1.0
+    invert: bool = False
+    bands_by: str = None
+    look: str = None
     fps: object = 30
     jobs: int = None
     speed: str = None
@@ -76,7 +106,7 @@ class Options:
     duration: float = None
     channel: int = None
     cmap: object = None
-    dot_size: float = 100.0
+    dot_size: object = None
     alpha: float = 1.0
     overwrite: bool = False
     progress: bool = True
@@ -91,6 +121,19 @@ class Options:
             raise ValueError(f"fps must be from {MIN_FPS} (a frame every 1000 s) to "
                              f"{MAX_FPS} frames a second (what players and H.264's levels "
                              f"are made for), got {self.fps}")
+        if self.fit not in FITS:
+            raise ValueError(f"fit must be one of {', '.join(FITS)}, got {self.fit!r}")
+        if self.bands_by not in (None, "x", "y", "table"):
+            raise ValueError(f"bands_by must be x, y or table, got {self.bands_by!r}")
+        if self.dot_size is not None and not (
+                isinstance(self.dot_size, str) and self.dot_size == "auto") and not (
+                isinstance(self.dot_size, (int, float, np.number)) and self.dot_size >= 0):
+            raise ValueError(f"dot_size must be a number of points >= 0 or 'auto', got "
+                             f"{self.dot_size!r}")
+        if self.montage is not None and (self.background is not None
+                                         or self.electrodes is not None):
+            raise InputError("montage places its own electrodes on a drawn head: give "
+                             "it without a background or electrodes")
         if self.background is not None and self.electrodes is None:
             raise InputError("a background picture needs electrode positions in its "
                              "pixels (electrodes=...)")
@@ -122,6 +165,14 @@ def _is_whole(value):
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
+def with_look(options):
+    """``options`` over their look's settings: what a call gives wins (None is not given)."""
+    if options.get("look") is None:
+        return options
+    look = load_look(options["look"])
+    return {**look, **{k: v for k, v in options.items() if not (k in look and v is None)}}
+
+
 def options_from(function, options):
     """``Options(**options)``, with a misspelt keyword named as ``function``'s.
 
@@ -132,6 +183,7 @@ def options_from(function, options):
     ...
     TypeError: render() got an unexpected keyword argument 'fsp'; did you mean 'fps'?
     """
+    options = with_look(options)
     known = [f.name for f in fields(Options)]
     for name in options:
         if name not in known:
@@ -141,8 +193,8 @@ def options_from(function, options):
     return Options(**options)
 
 
-def make_renderer(options, names=None):
-    """The FrameRenderer for ``options``' scene (the bundled one by default).
+def make_scene(options, names=None):
+    """The ``Scene`` of ``options`` (the bundled brain and grid by default).
 
     ``options.electrodes`` may be a CSV path, a table (a pandas DataFrame) with ``x_2d``
     and ``y_2d`` columns, an (n, 2) array of (x, y) pixel positions, or a dict of
@@ -151,36 +203,35 @@ def make_renderer(options, names=None):
     ``np.column_stack([xs, ys])``.
     """
     background, electrodes = options.background, options.electrodes
-    if background is None:  # electrodes alone are placed on the bundled brain
+    if background is None and options.montage is None:  # electrodes alone: the brain
         background, demo_electrodes = demo_scene()
         electrodes = demo_electrodes if electrodes is None else electrodes
-    if isinstance(electrodes, (str, Path)):
-        xs, ys = load_electrodes(electrodes)
-    elif isinstance(electrodes, dict):
-        if names is None:
-            raise InputError("electrodes as a dict need channel names: use "
-                             "render_signal with an MNE object")
-        missing = [n for n in names if n not in electrodes]
-        if missing:
-            raise InputError(f"no position for channel(s) {missing[:5]} in electrodes")
-        xs, ys = np.array([electrodes[n] for n in names], float).T
-    elif hasattr(electrodes, "columns"):
-        xs, ys = np.asarray(electrodes[["x_2d", "y_2d"]], float).T
-    else:
-        points = np.asarray(electrodes, float)
-        if points.ndim != 2 or points.shape[1] != 2:
-            raise InputError(f"electrodes must be (n, 2) points (x, y), got shape "
-                             f"{points.shape}; for separate x and y arrays pass "
-                             "np.column_stack([xs, ys])")
-        xs, ys = points.T
-    size = options.size
-    if size is None and options.format == "gif":  # slides and READMEs: small
-        background = load_background(background)
-        height, width = background.shape[:2]
-        if width > GIF_WIDTH:
-            size = (GIF_WIDTH, max(1, round(height * GIF_WIDTH / width)))
-    return FrameRenderer(background, xs, ys, size=size, cmap=options.cmap,
-                         dot_size=options.dot_size, alpha=options.alpha)
+    def build(size):
+        return build_scene(background, electrodes, montage=options.montage, size=size,
+                           fit=options.fit, bg_color=options.bg_color,
+                           brightness=options.brightness, invert=options.invert,
+                           names=names)
+
+    scene = build(options.size)
+    height, width = scene.background.shape[:2]
+    if options.size is None and options.format == "gif" and width > GIF_WIDTH:
+        scene = build((GIF_WIDTH, max(1, round(height * GIF_WIDTH / width))))  # slides
+    return scene
+
+
+def make_renderer(options, names=None, scene=None):
+    """The FrameRenderer for ``options``' scene (``make_scene``), or for ``scene``."""
+    scene = make_scene(options, names) if scene is None else scene
+    dot_size = options.dot_size
+    if dot_size is None:
+        bundled = options.background is None and options.electrodes is None and (
+            options.montage is None)
+        dot_size = DEMO_DOT_SIZE if bundled else 100.0
+    elif isinstance(dot_size, str):  # "auto"
+        dot_size = auto_dot_size(scene.xs, scene.ys, scene.background.shape[1])
+    return FrameRenderer(scene.background, scene.xs, scene.ys, cmap=options.cmap,
+                         dot_size=dot_size, alpha=options.alpha, colors=scene.colors,
+                         sizes=scene.sizes)
 
 
 def output_options(function, output, options, inputs=()):
@@ -227,10 +278,13 @@ def iter_frames(renderer, values, n_frames, jobs=None, pixel_format="nv12"):
     no page is faulted in twice: a yielded block is valid until the next one is asked
     for.
     """
-    from joblib import Parallel, delayed, effective_n_jobs
+    from joblib import Parallel, cpu_count, delayed
 
-    n_jobs = min(effective_n_jobs(-1 if jobs is None else jobs),
-                 -(-n_frames // CHUNK_FRAMES))  # no idle buffers for short videos
+    # joblib's threads, counted here: effective_n_jobs asks the default process backend,
+    # which refuses more than one inside a daemonic process (a Dask worker).
+    jobs = -1 if jobs is None else int(jobs)
+    n_jobs = max(1, jobs if jobs > 0 else cpu_count() + 1 + jobs)
+    n_jobs = min(n_jobs, -(-n_frames // CHUNK_FRAMES))  # no idle buffers for short videos
     draw = {"nv12": renderer.frames_nv12, "rgb24": renderer.frames,
             "rgba": renderer.frames_rgba}[pixel_format]
     buffers = [np.empty((CHUNK_FRAMES, *renderer.frame_shape(pixel_format)), np.uint8)
@@ -269,8 +323,25 @@ class Plan:
         """Values of frames ``[first, stop)``, (stop - first, n_electrodes)."""
         return frame_values(self.amplitudes, self.rate, self.fps, first, stop, self.rows)
 
+    def metadata(self):
+        """The video's tags: which audio file it was made from (``source_tag``)."""
+        audio = self.audio
+        return {} if audio is None or isinstance(audio, tuple) else {
+            "comment": source_tag(audio)}
 
-def write_video(plan, output, options):
+
+def unless_cancelled(blocks, cancel, what):
+    """``blocks``, asking ``cancel()`` about twice a second; raise ``Cancelled`` if true."""
+    next_check = 0.0
+    for block in blocks:
+        if cancel is not None and time.monotonic() >= next_check:
+            if cancel():
+                raise Cancelled(f"{what} was cancelled")
+            next_check = time.monotonic() + CANCEL_CHECK_SECONDS
+        yield block
+
+
+def write_video(plan, output, options, cancel=None):
     """Render ``plan``'s frames and encode them through one ffmpeg."""
     renderer = plan.renderer
     pixel_format = "rgba" if options.transparent else FORMATS[options.format or "mp4"].frames
@@ -280,11 +351,14 @@ def write_video(plan, output, options):
                          audio_start=plan.audio_start, audio_duration=plan.audio_duration,
                          preset=options.preset, crf=options.crf, pixel_format=pixel_format,
                          overwrite=options.overwrite, n_frames=plan.n_frames,
-                         format=options.format, codec=options.codec,
-                         transparent=options.transparent, encoder=options.encoder)
-    with writer, progress_bar(plan.n_frames, Path(output).name, options.progress) as bar:
-        for frames in iter_frames(renderer, plan.values, plan.n_frames, options.jobs,
-                                  pixel_format):
+                         metadata=plan.metadata(), format=options.format,
+                         codec=options.codec, transparent=options.transparent,
+                         encoder=options.encoder)
+    with _ffmpeg.reaper(), writer, progress_bar(plan.n_frames, Path(output).name,
+                                                options.progress) as bar:
+        blocks = iter_frames(renderer, plan.values, plan.n_frames, options.jobs,
+                             pixel_format)
+        for frames in unless_cancelled(blocks, cancel, f"the render of {output}"):
             writer.write(frames)
             bar.update(len(frames))
     return Path(output)
@@ -292,20 +366,30 @@ def write_video(plan, output, options):
 
 def plan_render(audio, opts):
     """Analyse an audio file and build the scene for ``opts``; returns a ``Plan``."""
-    renderer = make_renderer(opts)
+    scene = make_scene(opts)
+    renderer = make_renderer(opts, scene=scene)
     env = audio_envelopes(audio, channel=opts.channel, start=opts.start,
                           duration=opts.duration)
     if env.dark.any():
         bands_hz = " and ".join(f"{f:.0f}" for f in env.freqs[env.dark])
         warnings.warn(f"the {bands_hz} Hz band(s) stay dark: {audio} holds no sound "
                       "there (its sample rate is too low)", FastvizWarning, stacklevel=3)
-    bands = electrode_bands(renderer.ys, len(env.freqs))
+    bands = scene_bands(scene, len(env.freqs), opts.bands_by, _where(opts))
     return Plan(renderer, scale_minmax(env.values), env.rate, bands, as_fraction(opts.fps),
                 frame_count(env.duration, opts.fps), audio, opts.start, opts.duration)
 
 
+def _where(opts):
+    """How an error names the scene: its table file, or the montage."""
+    if opts.montage is not None:
+        return f"montage {opts.montage}"
+    if isinstance(opts.electrodes, (str, Path)):
+        return f"electrode table {opts.electrodes}"
+    return "the electrodes" if opts.electrodes is not None else "the bundled table"
+
+
 def render(audio, output, *, client=None, scheduler=None, segments=None,
-           segment_seconds=None, segment_dir=None, **options):
+           segment_seconds=None, segment_dir=None, cancel=None, **options):
     """Render an audio file to a video of electrodes pulsing on a brain, with the audio.
 
     Parameters
@@ -321,8 +405,13 @@ def render(audio, output, *, client=None, scheduler=None, segments=None,
         see ``fastviz._distributed.render_segments``. ``scheduler`` is ``"local"``,
         ``"local:N"`` or ``"tcp://HOST:PORT"``; ``client`` a ``dask.distributed.Client``.
         Giving any of these renders in segments; by default one ffmpeg does it all.
+    cancel : callable, optional
+        Asked about twice a second while drawing (one stream only); when it returns
+        true the render stops, nothing is written, and ``Cancelled`` is raised. For a
+        front end's "stop" button.
     **options
-        See ``Options``: background, electrodes, size, fps, jobs, preset, crf, start,
+        See ``Options``: background, electrodes, montage, size, fit, bg_color,
+        brightness, invert, bands_by, look, fps, jobs, speed, preset, crf, start,
         duration, channel, cmap, dot_size, alpha, overwrite, progress, format, codec,
         transparent, encoder.
 
@@ -341,13 +430,14 @@ def render(audio, output, *, client=None, scheduler=None, segments=None,
     split = dict(client=client, scheduler=scheduler, n_segments=segments,
                  segment_seconds=segment_seconds, segment_dir=segment_dir)
     if not any(v is not None for v in split.values()):
-        return write_video(plan_render(audio, opts), output, opts)
+        return write_video(plan_render(audio, opts), output, opts, cancel)
     if opts.format != "mp4" or opts.codec not in (None, "h264") or opts.encoder:
         raise OutputError(f"output {output}: segments are libx264 MP4 (.mp4, .m4v), "
                           "joined by stream copy; render other formats and encoders in "
                           "one piece")
-    from ._distributed import render_segments  # imports this module: not at the top
+    from ._distributed import check_split, render_segments  # they import this module
 
+    check_split(**split)  # before the analysis
     return render_segments(plan_render(audio, opts), output, opts, **split)
 
 
@@ -422,19 +512,6 @@ def _cut(values, rate, audio, start, duration):
     return values[:, first:stop], audio
 
 
-def _projected_scene(locs, size):
-    """Plain background and a left lateral projection of 3-D head positions."""
-    if not np.isfinite(locs).all():
-        raise InputError("some channels have no position: set a montage on the MNE "
-                         "object, or pass background= and electrodes=")
-    width, height = size or (800, 600)
-    xy = np.stack([-locs[:, 1], -locs[:, 2]], axis=1)  # anterior to the left, up is up
-    span = np.ptp(xy, axis=0)
-    scale = 0.8 * min(width / max(span[0], 1e-9), height / max(span[1], 1e-9))
-    xy = (xy - xy.min(axis=0) - span / 2) * scale + (width / 2, height / 2)
-    return np.full((height, width, 3), 235, np.uint8), xy[:, 0], xy[:, 1]
-
-
 def render_signal(data, output, rate=None, *, audio=None, scaling="minmax",
                   smoothing=None, **options):
     """Render any per-electrode signal to a video, optionally with sound.
@@ -481,7 +558,7 @@ def render_signal(data, output, rate=None, *, audio=None, scaling="minmax",
     values, rate, names, locs = _signal(data, rate)
     values, audio = _cut(values, rate, audio, opts.start, opts.duration)
     if opts.background is None and opts.electrodes is None and locs is not None:
-        background, xs, ys = _projected_scene(locs, opts.size)
+        background, xs, ys = projected_scene(locs, opts.size)
         opts = replace(opts, background=background, electrodes=np.column_stack([xs, ys]))
     renderer = make_renderer(opts, names)
     if renderer.n_electrodes != len(values):
@@ -505,3 +582,106 @@ def render_signal(data, output, rate=None, *, audio=None, scaling="minmax",
                 frame_count(values.shape[1] / rate, opts.fps), audio,
                 *((None, None) if isinstance(audio, tuple) else (opts.start, opts.duration)))
     return write_video(plan, output, opts)
+
+
+def _write_png(picture, output, overwrite, inputs):
+    """Save an (H, W, 3) uint8 picture as a PNG, complete or not at all."""
+    import os
+
+    from PIL import Image
+
+    from ._encode import temporary_file
+
+    path = check_output(output, overwrite, inputs, format=PICTURE)
+    part = temporary_file(path)
+    try:
+        Image.fromarray(picture).save(part, format="PNG")
+        os.replace(part, path)
+    finally:
+        part.unlink(missing_ok=True)
+    return path
+
+
+def frame(audio, at, output=None, **options):
+    """The frame a render of ``audio`` shows at ``at`` seconds, as a picture.
+
+    The same analysis and scene as ``render``; the frame is number
+    ``floor(at * fps)`` of the video (counted from ``start``), drawn as RGB by
+    ``FrameRenderer.frames``. The video encodes ``frames_nv12`` of the same values:
+    at ``crf=0`` its decoded frame equals that NV12 frame exactly, and its luma equals
+    this picture's BT.709 luma to within 1 (tested); colour differs by 4:2:0 chroma.
+
+    Parameters
+    ----------
+    audio : str or Path
+    at : float
+        Seconds from the start of the video.
+    output : str or Path, optional
+        A ``.png`` to write (kept unless ``overwrite=True``).
+    **options
+        As for ``render``.
+
+    Returns
+    -------
+    ndarray of uint8, shape (H, W, 3)
+
+    Examples
+    --------
+    ::
+
+        picture = frame("song.wav", 12.0, "frame.png")
+    """
+    opts = options_from("frame", options)
+    if output is not None:
+        check_output(output, opts.overwrite, [audio, opts.background, opts.electrodes],
+                     format=PICTURE)
+    if not (isinstance(at, (int, float, np.number)) and 0 <= at):
+        raise ValueError(f"at must be a number of seconds >= 0, got {at!r}")
+    plan = plan_render(audio, opts)
+    index = math.floor(round(at * plan.fps, 9))
+    if index >= plan.n_frames:
+        raise InputError(f"at {at} s is past the video's end ({plan.n_frames} frames at "
+                         f"{plan.fps} fps, {float(plan.n_frames / plan.fps):.3f} s)")
+    picture = plan.renderer.frames(plan.values(index, index + 1))[0]
+    if output is not None:
+        _write_png(picture, output, opts.overwrite, [audio, opts.background,
+                                                     opts.electrodes])
+    return picture
+
+
+def layout(output=None, **options):
+    """A picture of the scene with each electrode's name (or index) and band.
+
+    Each electrode is marked with a small dot and labelled ``NAME/BAND`` in Pillow's
+    own font, on the picture at the video's size, to check a table or a montage before
+    rendering. Band 0 is the lowest frequency (400 Hz).
+
+    Parameters
+    ----------
+    output : str or Path, optional
+        A ``.png`` to write.
+    **options
+        The scene options of ``render``: background, electrodes, montage, size, fit,
+        bg_color, bands_by.
+
+    Returns
+    -------
+    ndarray of uint8, shape (H, W, 3)
+
+    Examples
+    --------
+    >>> layout(montage="biosemi32", size=(200, 200)).shape
+    (200, 200, 3)
+    """
+    from ._analysis import FREQS
+    from ._scene import draw_layout
+
+    opts = options_from("layout", options)
+    inputs = [opts.background, opts.electrodes]
+    if output is not None:
+        check_output(output, opts.overwrite, inputs, format=PICTURE)
+    scene = make_scene(opts)
+    picture = draw_layout(scene, scene_bands(scene, len(FREQS), opts.bands_by, _where(opts)))
+    if output is not None:
+        _write_png(picture, output, opts.overwrite, inputs)
+    return picture

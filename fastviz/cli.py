@@ -18,8 +18,11 @@ EPILOG = """examples:
   fastviz render song.wav -o song.mp4             on the bundled brain and grid
   fastviz render talk.mp3 -o talk.mp4 --background brain.png --electrodes grid.csv
   fastviz render take.flac -o take.mp4 --start 60 --duration 30 --size 1280x720 -y
+  fastviz render eeg.wav -o eeg.mp4 --montage biosemi64 --dot-size auto
   fastviz render song.wav -o overlay.mov --transparent   only the dots, with alpha
   fastviz render song.wav -o frames/                     numbered PNG frames
+  fastviz frame song.wav --at 12 -o frame.png     the frame the video shows at 12 s
+  fastviz layout --electrodes grid.csv --background brain.png -o layout.png
 
 exit codes: 0 written; 1 an error (one "error:" line says what and which file);
 2 a usage error; 130, 143, 129 stopped by SIGINT (Ctrl-C), SIGTERM, SIGHUP.
@@ -27,10 +30,11 @@ Nothing is left at the output path unless the video is complete."""
 
 # Library messages name Python keywords; the command line names its flags instead.
 _OPTIONS = ("background", "electrodes", "size", "fps", "jobs", "crf", "preset", "start",
-            "duration", "channel", "cmap", "segments", "scheduler", "format", "codec",
+            "duration", "channel", "cmap", "segments", "segment_seconds", "scheduler",
+            "montage", "fit", "bg_color", "bands_by", "dot_size", "at", "format", "codec",
             "transparent", "encoder", "speed")
 _FLAGS = {"overwrite=True": "-y", "electrodes=...": "--electrodes",
-          **{name: f"--{name}" for name in _OPTIONS}}
+          **{name: f"--{name.replace('_', '-')}" for name in _OPTIONS}}
 _KEYWORD = re.compile(r"\b(overwrite=True|electrodes=\.\.\.|"
                       rf"(?:{'|'.join(_OPTIONS)})(?= must\b| needs\b))")
 
@@ -90,13 +94,23 @@ def _size(text):
     return width, height
 
 
+def _dot_size(text):
+    if text == "auto":
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"dot size is a number of points or auto, got "
+                                         f"{text!r}") from None
+
+
 def _parser():
     parser = argparse.ArgumentParser(
         prog="fastviz", description="Render audio as electrodes pulsing on a brain.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"fastviz {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
-    render = commands.add_parser("render", help="render an audio file to an MP4",
+    render = commands.add_parser("render", help="render an audio file to a video",
                                  epilog=EPILOG,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     render.add_argument("audio", nargs="+", help="audio file (WAV, FLAC, OGG, MP3, a "
@@ -119,18 +133,65 @@ def _parser():
                                epilog=EPILOG,
                                formatter_class=argparse.RawDescriptionHelpFormatter)
     demo.add_argument("-o", "--output", default="jinglebells.mp4",
-                      help="MP4 to write (default: %(default)s)")
-    for sub in (render, demo):
+                      help="video to write, as for render -o (default: %(default)s)")
+    looks = commands.add_parser("looks", help="list the bundled looks (--look NAME)")
+    looks.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
+    looks.set_defaults(quiet=True)
+    frame = commands.add_parser("frame", help="write the frame a render shows at a time, "
+                                "as a PNG", epilog=EPILOG,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    frame.add_argument("audio", help="audio file, as for render")
+    frame.add_argument("--at", type=float, required=True, help="seconds into the video")
+    frame.add_argument("-o", "--output", required=True, help="PNG to write")
+    layout = commands.add_parser("layout", help="draw the scene with each electrode's "
+                                 "name and band, as a PNG", epilog=EPILOG,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    layout.add_argument("-o", "--output", required=True, help="PNG to write")
+    for sub in (render, demo, frame, layout):
         scene = sub.add_argument_group("scene (default: the built-in brain and grid)")
-        scene.add_argument("--background", help="background picture")
+        scene.add_argument("--background", help="background picture (any Pillow reads)")
         scene.add_argument("--electrodes", help="CSV with x_2d,y_2d pixel columns "
-                           "(y downward, as in the picture)")
+                           "(y downward, as in the picture); optional name, band, color, "
+                           "size columns")
+        scene.add_argument("--montage", help="an MNE montage (standard_1020, biosemi64, "
+                           "GSN-HydroCel-128, ...) over a drawn head, instead")
+        scene.add_argument("--size", type=_size, help="video WIDTHxHEIGHT "
+                           "(default: the picture's; 800x800 for a montage)")
+        scene.add_argument("--fit", choices=("pad", "stretch", "crop"), default="pad",
+                           help="how the picture meets --size: keep its shape and "
+                           "letterbox it, stretch it, or fill and crop (default: pad)")
+        scene.add_argument("--bg-color", help="colour under a transparent picture, of the "
+                           "letterbox and of a montage (default: white)")
+        scene.add_argument("--look", help="a look: a bundled name (fastviz looks lists "
+                           "them) or path.toml; flags given win over it")
+        scene.add_argument("--bands-by", choices=("y", "x", "table"), help="which band "
+                           "each electrode shows: binned by y (bottom lowest), by x (left "
+                           "lowest), or the table's band column (default: the column if "
+                           "the table has one, else y)")
+        if sub is layout:
+            sub.add_argument("-y", "--overwrite", action="store_true",
+                             help="replace an existing output")
+            sub.add_argument("-q", "--quiet", action="store_true", help="no message")
+            sub.add_argument("--debug", action="store_true",
+                             help="show a traceback with an error")
+            continue
         scene.add_argument("--cmap", help="matplotlib colour map name, one colour, or "
                            "colours joined by commas (default: the post's red-light-green)")
-        sub.add_argument("--size", type=_size, help="video WIDTHxHEIGHT "
-                         "(default: the picture's)")
+        scene.add_argument("--dot-size", type=_dot_size, help="points across the largest "
+                           "dot, or auto: as wide as the median spacing of neighbouring "
+                           "electrodes (default: 100, the post's; the demo's scene 34)")
         sub.add_argument("--fps", help="frame rate up to 240, e.g. 25 or 30000/1001 "
                          "(default: 30; a GIF 15)")
+        if sub is frame:
+            for flag in ("--start", "--duration"):
+                sub.add_argument(flag, type=float, help=f"as for render {flag}")
+            sub.add_argument("--channel", type=int, help="as for render --channel")
+            sub.add_argument("-y", "--overwrite", action="store_true",
+                             help="replace an existing output")
+            sub.add_argument("-q", "--quiet", action="store_true", help="no message")
+            sub.add_argument("--debug", action="store_true",
+                             help="show a traceback with an error")
+            continue
         sub.add_argument("--jobs", type=int, help="render threads (default: all cores)")
         sub.add_argument("--speed", help="fastest (ultrafast, CRF 26), balanced "
                          "(veryfast, CRF 20) or smallest (medium, CRF 26): measured, each "
@@ -165,6 +226,8 @@ def main(argv=None):
     args = _parser().parse_args(argv)
     err = stderr()
     with _signals_stop_the_render(), warnings.catch_warnings():
+        if not args.debug:  # a library's warnings are not the user's business
+            warnings.simplefilter("ignore")
         warnings.simplefilter("once", FastvizWarning)
         warnings.showwarning = lambda message, *rest, **kw: print(f"note: {message}",
                                                                   file=err)
@@ -198,20 +261,32 @@ def main(argv=None):
 
 
 def _run(args):
-    from ._render import demo, render
+    from ._render import demo, frame, layout, render
 
+    if args.command == "looks":
+        return _list_looks()
+    scene = dict(background=args.background, electrodes=args.electrodes, size=args.size,
+                 montage=args.montage, fit=args.fit, bg_color=args.bg_color,
+                 bands_by=args.bands_by, look=args.look, overwrite=args.overwrite)
+    scene = {k: v for k, v in scene.items() if v is not None}  # a look fills the rest
+    if args.command == "layout":
+        layout(args.output, **scene)
+        return args.output
     cmap = args.cmap
     if cmap and "," in cmap:
         cmap = [c.strip() for c in cmap.split(",")]
-    options = dict(background=args.background, electrodes=args.electrodes, size=args.size,
-                   fps=args.fps, jobs=args.jobs, speed=args.speed, preset=args.preset,
-                   crf=args.crf,
-                   start=args.start, duration=args.duration, channel=args.channel,
-                   cmap=cmap, overwrite=args.overwrite, progress=not args.quiet,
-                   format=args.format, codec=args.codec, transparent=args.transparent,
-                   encoder=args.encoder)
-    if args.fps is None:  # the format's own rate (a GIF's is lower)
-        del options["fps"]
+    options = dict(scene, start=args.start, duration=args.duration, channel=args.channel,
+                   cmap=cmap)
+    for name in ("dot_size", "fps"):  # without --fps, the format's rate (a GIF's is 15)
+        if getattr(args, name) is not None:
+            options[name] = getattr(args, name)
+    if args.command == "frame":
+        frame(args.audio, args.at, args.output, **options)
+        return args.output
+    options.update(jobs=args.jobs, speed=args.speed, preset=args.preset, crf=args.crf,
+                   progress=not args.quiet, format=args.format, codec=args.codec,
+                   transparent=args.transparent, encoder=args.encoder)
+    options = {k: v for k, v in options.items() if v is not None}
     if args.command == "demo":
         return demo(args.output, **options)
     split = dict(scheduler=args.scheduler, segments=args.segments,
@@ -224,6 +299,19 @@ def _run(args):
     return render(args.audio[0], args.output, **split, **options)
 
 
+def _list_looks():
+    """Print each bundled look's name and description, and where the file is."""
+    from importlib import resources
+
+    from ._scene import bundled_looks
+
+    for name, look in bundled_looks().items():
+        print(f"{name:12} {look.get('description', '')}")
+    print(f"\n(copy {resources.files('fastviz') / 'data' / 'looks.toml'}, edit it, and "
+          "pass --look path.toml)")
+    return None
+
+
 def _batch(args, options, split):
     """Render every input to OUTDIR/NAME.mp4; report each failure and a summary."""
     from ._distributed import render_batch
@@ -231,20 +319,21 @@ def _batch(args, options, split):
     if any(split[k] is not None for k in ("segments", "segment_seconds", "segment_dir")):
         raise ValueError("--outdir renders whole files in parallel; --segments, "
                          "--segment-seconds and --segment-dir split one file")
-    if options["transparent"] or options["format"]:
+    if options.get("transparent") or options.get("format"):
         raise ValueError("--outdir writes NAME.mp4 videos; --transparent and --format "
                          "need one output, -o")
     options = {k: v for k, v in options.items() if k not in ("overwrite", "progress")}
     outcomes = render_batch(args.audio, args.outdir, scheduler=args.scheduler,
                             overwrite=args.overwrite, progress=not args.quiet, **options)
     err = stderr()
-    failed = [(audio, error) for audio, _, error in outcomes if error is not None]
-    for audio, error in failed:
-        print(f"error: {audio}: {flag_words(str(error))}", file=err)
-    print("summary:", file=err)  # each file's outcome, in input order
-    for audio, output, error in outcomes:
-        print(f"  {'failed' if error else 'ok':6}  {audio}"
-              f"{'' if error else f' -> {output}'}", file=err)
+    failed = [o for o in outcomes if o.error is not None]
+    for outcome in failed:
+        print(f"error: {outcome.input}: {flag_words(str(outcome.error))}", file=err)
+    print("summary:", file=err)  # each input's outcome, in input order
+    for o in outcomes:
+        status = "failed" if o.error else "skipped" if o.skipped else "ok"
+        print(f"  {status:7}  {o.input}{'' if o.error else f' -> {o.output}'}"
+              f"{' (made before)' if o.skipped else ''}", file=err)
     if failed:
         raise BatchFailed(f"{len(failed)} of {len(outcomes)} files failed; the other "
                           f"videos are in {args.outdir}")

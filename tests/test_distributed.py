@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from helpers import decode_nv12, probe, tone, write_wav
 
-from fastviz import FastvizError, FrameRenderer, load_audio
+from fastviz import Cancelled, FastvizError, FrameRenderer, load_audio, render
 from fastviz._distributed import (
     expand_inputs,
     output_paths,
@@ -73,6 +73,17 @@ def start_worker(address, folder):
              "--local-directory", str(folder)], stdout=log, stderr=log, env=env)
 
 
+def start_scheduler(address, folder):
+    """A ``dask scheduler`` process on ``address`` (tcp://127.0.0.1:PORT)."""
+    with open(folder / "scheduler.log", "wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+             "--port", address.rsplit(":", 1)[1], "--no-dashboard",
+             "--dashboard-address", "127.0.0.1:0",  # its health page: not on 8787
+             "--idle-timeout", "600"],  # a safety net should this process die
+            stdout=log, stderr=log)
+
+
 def stop(procs):
     """End ``procs`` last first: workers before their scheduler, since a worker told to
     stop while its scheduler is closing can hang (then it is killed)."""
@@ -97,13 +108,7 @@ def cluster(tmp_path_factory):
     address = f"tcp://127.0.0.1:{free_port()}"
     procs = []
     try:
-        with open(folder / "scheduler.log", "wb") as log:
-            procs.append(subprocess.Popen(
-                [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-                 "--port", address.rsplit(":", 1)[1], "--no-dashboard",
-                 "--dashboard-address", "127.0.0.1:0",  # its health page: not on 8787
-                 "--idle-timeout", "600"],  # a safety net should this process die
-                stdout=log, stderr=log))
+        procs.append(start_scheduler(address, folder))
         procs += [start_worker(address, folder / f"worker-{i}") for i in range(2)]
         with distributed.Client(address, timeout="30s") as client:
             client.wait_for_workers(2, timeout=60)
@@ -310,6 +315,32 @@ def test_a_killed_worker_is_replaced_and_the_video_is_whole(tmp_path, cluster, c
     assert not segment_files(cluster.folder)
 
 
+def test_the_scene_survives_the_loss_of_its_only_worker(tmp_path, clip):
+    """One worker, killed mid-render and replaced (as a nanny restarts it): the scattered
+    scene died with it, so it is sent again and the lost segments rerun."""
+    plan, options, _, frames = clip
+    address = f"tcp://127.0.0.1:{free_port()}"
+    procs = [start_scheduler(address, tmp_path)]
+    try:
+        procs.append(start_worker(address, tmp_path / "first"))
+        with distributed.Client(address, timeout="30s") as client:
+            client.wait_for_workers(1, timeout=60)
+            first = procs[-1]
+
+            def replace_worker():
+                os.kill(first.pid, signal.SIGKILL)
+                procs.append(start_worker(address, tmp_path / "second"))
+
+            plan = replace(plan, renderer=SlowRenderer(plan.renderer, 0.1))
+            with When(lambda: encoding(first.pid), replace_worker) as killer:
+                out = render_segments(plan, tmp_path / "out.mp4", replace(options, jobs=1),
+                                      client=client, n_segments=3)
+            assert killer.done.is_set()
+    finally:
+        stop(procs)
+    check_video(out, plan, frames)
+
+
 def test_local_cluster(tmp_path, clip):
     plan, options, _, frames = clip
     out = render_segments(plan, tmp_path / "out.mp4", options, scheduler="local:2",
@@ -394,9 +425,9 @@ def test_batch_reports_each_file_and_resumes(tmp_path, cluster):
     inputs, outdir = batch_inputs(tmp_path / "in"), tmp_path / "out"
     settings = dict(size=SIZE, preset="ultrafast", progress=False)
     outcomes = render_batch([inputs], outdir, client=cluster.client, **settings)
-    assert [(a.name, o.name) for a, o, _ in outcomes] == [
+    assert [(o.input.name, o.output.name) for o in outcomes] == [
         ("a.wav", "a.mp4"), ("b.wav", "b.mp4"), ("bad.wav", "bad.mp4")]
-    errors = {a.name: e for a, _, e in outcomes}
+    errors = {o.input.name: o.error for o in outcomes}
     assert errors["a.wav"] is None and errors["b.wav"] is None
     assert isinstance(errors["bad.wav"], FastvizError) and "bad.wav" in str(errors["bad.wav"])
     assert probe(outdir / "a.mp4")[:3] == (30, SIZE, ["aac"])
@@ -404,7 +435,8 @@ def test_batch_reports_each_file_and_resumes(tmp_path, cluster):
     assert sorted(p.name for p in outdir.iterdir()) == ["a.mp4", "b.mp4"]
     written = {p.name: p.stat().st_mtime_ns for p in outdir.iterdir()}
     again = render_batch([inputs / "*.wav"], outdir, **settings)  # one by one, here
-    assert [e is None for _, _, e in again] == [True, True, False]
+    assert [(o.error is None, o.skipped) for o in again] == [(True, True), (True, True),
+                                                             (False, False)]
     assert {p.name: p.stat().st_mtime_ns for p in outdir.iterdir()} == written  # skipped
 
 
@@ -431,3 +463,42 @@ def test_cli_batch_exits_non_zero_naming_the_bad_file(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 1 and "bad.wav" in err
     assert sorted(p.name for p in outdir.iterdir()) == ["a.mp4", "b.mp4"]
+
+
+def test_batch_never_replaces_an_input_and_trusts_only_its_own_videos(tmp_path):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    write_wav(inputs / "clip.wav", tone(600, 0.5), 44100)
+    (tmp_path / "b").mkdir()
+    write_wav(tmp_path / "b" / "song.wav", tone(500, 0.5), 44100)
+    camera = tmp_path / "out" / "clip.mp4"  # an input that sits where a video would go
+    camera.parent.mkdir()
+    camera.write_bytes(b"the user's own camera file")
+    settings = dict(size=SIZE, preset="ultrafast", progress=False)
+    outcomes = render_batch([inputs / "clip.wav", camera], tmp_path / "out", overwrite=True,
+                            **settings)
+    assert "is the input" in str(outcomes[0].error)
+    assert camera.read_bytes() == b"the user's own camera file"
+    (tmp_path / "out" / "song.mp4").write_bytes(b"another video")
+    first = render_batch([tmp_path / "b" / "song.wav"], tmp_path / "out", **settings)
+    assert "is not fastviz's video of" in str(first[0].error)
+    render_batch([tmp_path / "b" / "song.wav"], tmp_path / "other", **settings)
+    (tmp_path / "c").mkdir()
+    write_wav(tmp_path / "c" / "song.wav", tone(800, 0.5), 44100)
+    again = render_batch([tmp_path / "c" / "song.wav"], tmp_path / "other", **settings)
+    assert not again[0].skipped and "is not fastviz's video of" in str(again[0].error)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    mixed = render_batch([empty, tmp_path / "b" / "song.wav"], tmp_path / "other", **settings)
+    assert "no audio files" in str(mixed[0].error) and mixed[1].skipped
+
+
+def test_a_cancelled_render_leaves_nothing(tmp_path):
+    wav = write_wav(tmp_path / "in.wav", tone(600, 3.0), 44100)
+    asked = []
+    with pytest.raises(Cancelled):  # asked once ffmpeg runs, before the first block
+        render(wav, tmp_path / "out.mp4", size=SIZE, progress=False,
+               cancel=lambda: asked.append(1) or True)
+    assert asked
+    assert not list(tmp_path.glob("out*")) and not hidden(tmp_path)
+    assert not ffmpeg_processes_in(tmp_path)

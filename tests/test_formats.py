@@ -97,6 +97,23 @@ def test_png_frames_in_a_folder_or_a_pattern(tmp_path):
         f"{i:05d}.png" for i in range(5)]
 
 
+def test_one_png_is_a_picture_and_frames_are_a_folder(tmp_path, wav, capsys):
+    with pytest.raises(OutputError, match="PNG frames go in a folder"):
+        fastviz.render(wav, tmp_path / "x.png")
+    assert main(["frame", str(wav), "--at", "0", "-o", f"{tmp_path}/fr/"]) == 1
+    assert "one PNG picture" in capsys.readouterr().err
+    assert main(["frame", str(wav), "--at", "0", "-o", str(tmp_path / "f.png"), "-q"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.png", "s.wav"]
+
+
+def test_every_container_carries_the_source_tag(tmp_path, wav):
+    from fastviz._encode import read_source_tag, source_tag
+
+    for name in ("t.mp4", "t.webm", "t.mov"):
+        fastviz.render(wav, tmp_path / name, size=SIZE, progress=False)
+        assert read_source_tag(tmp_path / name) == source_tag(wav)
+
+
 @pytest.mark.parametrize("name, kw, works", [
     ("o.mp4", {"transparent": True}, ".mov (prores)"),
     ("o.gif", {"transparent": True}, ".webm (vp9)"),
@@ -125,8 +142,9 @@ def two_dots(n_frames=2):
     r = FrameRenderer(gradient(1)[0], [20.3, 40.6], [20.7, 28.2], cmap="red",
                       dot_size=300, alpha=0.8)
     values = np.array([[0.9, 0.5], [0.4, 1.0], [1.0, 1.0]])[:n_frames]
-    expected = [composite_rgba(48, 64, [(x, y, r.radius_scale * v, (255, 0, 0), 0.8)
-                                        for x, y, v in zip(r.xs, r.ys, row)])
+    expected = [composite_rgba(48, 64, [(x, y, scale * v, (255, 0, 0), 0.8)
+                                        for x, y, scale, v in zip(r.xs, r.ys,
+                                                                  r.radius_scale, row)])
                 for row in values]
     return r, values, expected
 
@@ -135,8 +153,9 @@ def test_rgba_kernel_is_straight_alpha_over(tmp_path):
     r = FrameRenderer(gradient(1)[0], [20.3, 40.6], [20.7, 28.2], cmap=["blue", "red"],
                       dot_size=300, alpha=0.7, min_value=1.0)
     frames = r.frames_rgba([[0.0, 1.0]])
-    rgb, alpha = composite_rgba(48, 64, [(r.xs[0], r.ys[0], r.radius_scale, (0, 0, 255), .7),
-                                         (r.xs[1], r.ys[1], r.radius_scale, (255, 0, 0), .7)])
+    rgb, alpha = composite_rgba(48, 64, [
+        (r.xs[0], r.ys[0], r.radius_scale[0], (0, 0, 255), .7),
+        (r.xs[1], r.ys[1], r.radius_scale[1], (255, 0, 0), .7)])
     assert np.abs(frames[0, ..., 3] - alpha * 255).max() <= 1
     seen = alpha > 0.05  # colour is straight: full strength even at a faint edge
     assert np.abs(frames[0, ..., :3] - rgb)[seen].max() <= 2

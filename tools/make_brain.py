@@ -112,6 +112,10 @@ pts = np.vstack([grid,
                  line(8, (57.0, 28.0), (3.0, 67.0)),  # S: superior frontal, towards the vertex
                  line(8, (19.0, -32.0), (-49.0, -21.0))])  # T: inferior temporal strip
 ex, ey = to_px(pts[:, 0], pts[:, 1])
+# Bands along the grid's own rows, low frequencies at the bottom: the inferior temporal
+# strip 0, grid rows 1 (bottom, G57..G64) to 8 (top, G1..G8), the superior strip 9.
+# Binning the tilted grid by y would split each row in two bands: a staircase.
+bands = np.r_[8 - np.arange(64) // 8, np.full(8, 9), np.zeros(8, int)]
 
 # every electrode must sit on brain pixels (check a 9x9 px neighbourhood, ~2 mm)
 ix, iy = np.round(ex).astype(int), np.round(ey).astype(int)
@@ -125,8 +129,8 @@ os.makedirs(OUT_DIR, exist_ok=True)
 png, csv = os.path.join(OUT_DIR, "brain.png"), os.path.join(OUT_DIR, "electrodes.csv")
 brain.save(png, optimize=True)  # 8-bit RGB
 with open(csv, "w") as f:
-    f.write("name,x_2d,y_2d\n")
-    f.writelines(f"{nm},{x:.2f},{y:.2f}\n" for nm, x, y in zip(names, ex, ey))
+    f.write("name,x_2d,y_2d,band\n")
+    f.writelines(f"{nm},{x:.2f},{y:.2f},{b}\n" for nm, x, y, b in zip(names, ex, ey, bands))
 rows = np.flatnonzero(on_brain.any(axis=1))
 print(f"brain rows {rows.min()}..{rows.max()}; electrode y {ey.min():.1f}..{ey.max():.1f} px "
       f"({ey.min() / HEIGHT:.0%}..{ey.max() / HEIGHT:.0%} of the image height)")

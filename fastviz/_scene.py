@@ -1,0 +1,577 @@
+"""Scenes: background pictures, electrode tables, EEG montages, and how they fit a frame.
+
+A scene is plain arrays the renderer draws on: an (H, W, 3) uint8 picture at the video's
+size and electrode centres in its pixels (x to the right, y downward, the centre of the
+top-left pixel at (0, 0)). This module never imports the renderer.
+"""
+import math
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ._errors import InputError
+
+FITS = ("pad", "stretch", "crop")
+LOOK_KEYS = ("description", "cmap", "bg_color", "brightness", "invert", "alpha",
+             "dot_size")
+TABLE_COLUMNS = ("name", "x_2d", "y_2d", "band", "color", "size")
+
+
+@dataclass(frozen=True)
+class Scene:
+    """A scene at the video's size: the picture and each electrode's place and extras.
+
+    ``bands`` (from a table's ``band`` column), ``colors`` ((n, 4) RGBA in 0..1, a NaN
+    row where the colour map applies) and ``sizes`` (points, NaN for the default) are
+    None when not given. ``names`` are the table's names or the indices from 0.
+    """
+
+    background: np.ndarray
+    xs: np.ndarray
+    ys: np.ndarray
+    names: tuple
+    bands: np.ndarray = None
+    colors: np.ndarray = None
+    sizes: np.ndarray = None
+
+
+def load_background(background, size=None, bg_color="white"):
+    """Load a background picture as an (H, W, 3) uint8 array.
+
+    Any picture Pillow reads: RGB, grey, 16-bit or float grey, palette. Transparent
+    pixels are composited over ``bg_color`` (white by default, as matplotlib shows them).
+
+    Parameters
+    ----------
+    background : str, Path or array_like
+        An image file Pillow reads, or an (H, W, 3|4) array (uint8, or floats in 0..1).
+    size : (int, int), optional
+        Output (width, height); the picture is stretched to it if it differs
+        (``fit_scene`` keeps the aspect ratio instead).
+    bg_color : colour
+        A name, ``#rrggbb`` or RGB(A) in 0..1 (see ``colormap_lut``).
+
+    Returns
+    -------
+    ndarray of uint8, shape (H, W, 3)
+
+    Examples
+    --------
+    >>> load_background(np.zeros((2, 4, 3), np.uint8), size=(8, 4)).shape
+    (4, 8, 3)
+    """
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if isinstance(background, (str, Path)):
+        path = Path(background)
+        if not path.is_file():
+            what = "a folder, not a picture" if path.is_dir() else "not found"
+            raise InputError(f"background picture {what}: {path}")
+        try:
+            with warnings.catch_warnings():
+                # Pillow warns above MAX_IMAGE_PIXELS (89 million) and refuses twice
+                # that; here both are refused, before the pixels are decoded.
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                with Image.open(path) as opened:
+                    # as viewers show it: a phone photo stored sideways is turned upright,
+                    # so positions measured on the picture as seen land where meant
+                    im = ImageOps.exif_transpose(opened)
+                    im.load()
+                    if im.mode in ("I", "I;16", "I;16B", "I;16L", "F"):  # 16-bit/float grey
+                        top = 1.0 if im.mode == "F" else 65535.0
+                        grey = np.asarray(im, float)[..., None] / top
+                        background = np.repeat(grey, 3, axis=2)
+                    else:
+                        image = im.convert("RGBA")
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise InputError(f"background picture {path} is too large: {exc}") from None
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+            raise InputError(f"cannot read background picture {path}: {exc}") from None
+    if not isinstance(background, (str, Path)):
+        array = np.asarray(background)
+        if array.ndim != 3 or array.shape[2] not in (3, 4) or not array.size:
+            raise InputError(f"background array must be (H, W, 3|4), got {array.shape}")
+        if array.dtype != np.uint8:
+            array = np.clip(np.nan_to_num(array.astype(float)) * 255 + 0.5, 0, 255).astype(np.uint8)
+        image = Image.fromarray(np.ascontiguousarray(array)).convert("RGBA")
+    under = Image.new("RGBA", image.size, _rgb255(bg_color) + (255,))
+    return _resized(np.asarray(Image.alpha_composite(under, image).convert("RGB")), size)
+
+
+def _rgb255(colour):
+    """A colour as an (r, g, b) tuple of ints in 0..255, or an InputError naming it."""
+    try:
+        return tuple(int(v * 255 + 0.5) for v in _rgba(colour)[:3])
+    except (ValueError, TypeError):
+        raise InputError(f"unknown colour {colour!r} (bg_color)") from None
+
+
+def _resized(picture, size):
+    """An (H, W, 3) uint8 picture resized to (width, height) with Lanczos, or a copy."""
+    from PIL import Image
+
+    if size is None or tuple(size) == picture.shape[1::-1]:
+        return picture.copy()
+    image = Image.fromarray(picture).resize(tuple(int(s) for s in size),
+                                            Image.Resampling.LANCZOS)
+    return np.asarray(image).copy()
+
+
+def read_table(path):
+    """Read an electrode table: ``x_2d``, ``y_2d``, and optionally ``name``, ``band``,
+    ``color``, ``size``; every cell checked, an error names the file, row and column.
+
+    Rows are counted as lines of the file, the header being row 1. ``band`` is a whole
+    number from 0 (the lowest frequency band); ``color`` anything ``colormap_lut``
+    reads as one colour; ``size`` a dot diameter in points; an empty ``color`` or
+    ``size`` cell means the default. Other columns are ignored.
+
+    Returns
+    -------
+    dict with ``xs``, ``ys`` (float arrays), ``names`` (tuple of str), and ``bands``,
+    ``colors``, ``sizes`` (arrays, or None without that column)
+    """
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"electrode table not found: {path}")
+    table = None
+    for encoding in ("utf-8-sig", "latin-1"):  # Latin-1 reads any bytes: spreadsheets
+        try:
+            table = pd.read_csv(path, skipinitialspace=True, encoding=encoding, dtype=str,
+                                keep_default_na=False)
+            break
+        except UnicodeDecodeError:
+            continue
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+            raise InputError(f"cannot read electrode table {path}: {exc}") from None
+    table.columns = [str(c).strip() for c in table.columns]
+    missing = [c for c in ("x_2d", "y_2d") if c not in table.columns]
+    if missing:
+        raise InputError(f"electrode table {path} lacks column(s) {missing}; "
+                         f"it has {list(table.columns)}")
+    if table.empty:
+        raise InputError(f"electrode table {path} has no rows")
+    cells = {c: [str(v).strip() for v in table[c]] for c in table.columns}
+
+    def where(row, column):
+        return f"electrode table {path}: row {row + 2}, column {column}"
+
+    def numbers(column, whole=False, default=None):
+        out = np.empty(len(table))
+        for row, text in enumerate(cells[column]):
+            if not text and default is not None:
+                out[row] = default
+                continue
+            try:
+                value = float(text)
+            except ValueError:
+                value = None
+            if value is None or not math.isfinite(value):
+                raise InputError(f"{where(row, column)} is not a number: "
+                                 f"{column}={text!r}")
+            if whole and not (value == int(value) and value >= 0):
+                raise InputError(f"{where(row, column)} is not a band number (0, 1, ...): "
+                                 f"{column}={text!r}")
+            if column == "size" and value < 0:
+                raise InputError(f"{where(row, column)} is a negative size: {text!r}")
+            out[row] = value
+        return out
+
+    result = dict(xs=numbers("x_2d"), ys=numbers("y_2d"), bands=None, colors=None,
+                  sizes=None)
+    result["names"] = tuple(cells["name"]) if "name" in cells else tuple(
+        str(i) for i in range(len(table)))
+    if "band" in cells:
+        result["bands"] = numbers("band", whole=True).astype(int)
+    if "size" in cells:
+        result["sizes"] = numbers("size", default=np.nan)
+    if "color" in cells:
+        colors = np.full((len(table), 4), np.nan)
+        for row, text in enumerate(cells["color"]):
+            if text:
+                try:
+                    colors[row] = _rgba(text)
+                except ValueError:
+                    raise InputError(f"{where(row, 'color')} is not a colour: "
+                                     f"{text!r}") from None
+        result["colors"] = colors
+    result["path"] = path
+    return result
+
+
+def load_electrodes(path):
+    """Read electrode pixel positions from a CSV with columns ``x_2d`` and ``y_2d``.
+
+    Positions are in pixels of the background picture, x to the right, y downward,
+    the centre of the top-left pixel at (0, 0). See ``read_table`` for the optional
+    columns and the checks.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    xs, ys : ndarray of float, shape (n_electrodes,)
+
+    Examples
+    --------
+    >>> from fastviz._demo import demo_scene
+    >>> xs, ys = load_electrodes(demo_scene()[1])
+    >>> len(xs), float(ys.min()) > 0
+    (80, True)
+    """
+    table = read_table(path)
+    return table["xs"], table["ys"]
+
+
+def check_inside(table, width, height):
+    """Refuse a table electrode whose centre is off a ``width`` x ``height`` picture."""
+    for column, values, size in (("x_2d", table["xs"], width), ("y_2d", table["ys"], height)):
+        off = (values < -0.5) | (values > size - 0.5)
+        if off.any():
+            row = int(np.argmax(off))
+            raise InputError(f"electrode table {table['path']}: row {row + 2}, column "
+                             f"{column}: {values[row]:g} is outside the picture "
+                             f"(0 to {size - 1} pixels, the picture is {width} x {height})")
+
+
+def fit_scene(picture, xs, ys, size=None, fit="pad", bg_color="white"):
+    """The picture at ``size`` and the electrodes moved with it.
+
+    ``fit`` is ``"pad"`` (keep the aspect ratio, letterbox in ``bg_color``),
+    ``"stretch"`` (exactly ``size``, out of shape if need be) or ``"crop"`` (keep the
+    aspect ratio, fill the frame, cut the overflow evenly on both sides).
+
+    Returns
+    -------
+    picture (H, W, 3) uint8, xs, ys in its pixels
+
+    Examples
+    --------
+    >>> p, xs, ys = fit_scene(np.zeros((10, 20, 3), np.uint8), [9.5], [4.5], (20, 20))
+    >>> p.shape, float(xs[0]), float(ys[0])
+    ((20, 20, 3), 9.5, 9.5)
+    """
+    if fit not in FITS:
+        raise ValueError(f"fit must be one of {', '.join(FITS)}, got {fit!r}")
+    xs, ys = np.asarray(xs, float), np.asarray(ys, float)
+    height, width = picture.shape[:2]
+    if size is None or tuple(size) == (width, height):
+        return picture.copy(), xs.copy(), ys.copy()
+    out_w, out_h = (int(v) for v in size)
+    if fit == "stretch":
+        sx, sy = out_w / width, out_h / height
+        return (_resized(picture, (out_w, out_h)), (xs + 0.5) * sx - 0.5,
+                (ys + 0.5) * sy - 0.5)
+    pick = min if fit == "pad" else max
+    scale = pick(out_w / width, out_h / height)
+    inner = (max(1, round(width * scale)), max(1, round(height * scale)))
+    resized = _resized(picture, inner)
+    canvas = np.empty((out_h, out_w, 3), np.uint8)
+    canvas[:] = _rgb255(bg_color)
+    left, top = (out_w - inner[0]) // 2, (out_h - inner[1]) // 2
+    # paste the overlap of the resized picture and the frame (crop: a window of it)
+    src_x, dst_x = max(0, -left), max(0, left)
+    src_y, dst_y = max(0, -top), max(0, top)
+    w = min(inner[0] - src_x, out_w - dst_x)
+    h = min(inner[1] - src_y, out_h - dst_y)
+    canvas[dst_y:dst_y + h, dst_x:dst_x + w] = resized[src_y:src_y + h, src_x:src_x + w]
+    sx, sy = inner[0] / width, inner[1] / height
+    return canvas, (xs + 0.5) * sx - 0.5 + left, (ys + 0.5) * sy - 0.5 + top
+
+
+HEAD_RADIUS = 0.095  # metres: MNE's default head sphere, which its projection uses
+
+
+def montage_positions(name):
+    """(names, (n, 2) positions in metres, x right, y to the nose) of an MNE montage.
+
+    The 2-D positions are MNE's own topomap projection of the montage onto its head
+    sphere (radius ``HEAD_RADIUS``), as ``mne.viz.plot_topomap`` places electrodes.
+    """
+    import mne
+    from mne.channels.layout import _find_topomap_coords
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # older names MNE still reads
+        try:
+            montage = mne.channels.make_standard_montage(name)
+        except ValueError:
+            known = ", ".join(mne.channels.get_builtin_montages())
+            raise InputError(f"unknown montage {name!r}; MNE ships {known}") from None
+        info = mne.create_info(montage.ch_names, 1000.0, "eeg")
+        info.set_montage(montage, on_missing="ignore", verbose="error")
+        # some montages name one place twice (T3 and T7): both are kept
+        xy = _find_topomap_coords(info, None, ignore_overlap=True)
+    return tuple(montage.ch_names), np.asarray(xy, float)
+
+
+def montage_scene(name, size=None, bg_color="white"):
+    """A plain picture with a drawn head (outline, nose, ears) and a montage's electrodes.
+
+    Returns
+    -------
+    picture (H, W, 3) uint8, xs, ys in its pixels, names
+
+    Examples
+    --------
+    >>> picture, xs, ys, names = montage_scene("biosemi32", (200, 200))
+    >>> picture.shape, len(names), bool((xs > 0).all() and (xs < 200).all())
+    ((200, 200, 3), 32, True)
+    """
+    from PIL import Image, ImageDraw
+
+    names, xy = montage_positions(name)
+    width, height = size or (800, 800)
+    reach = max(np.hypot(*xy.T).max(), HEAD_RADIUS * 1.18)  # the nose's tip
+    scale = 0.46 * min(width, height) / reach
+    cx, cy = (width - 1) / 2, (height - 1) / 2
+
+    def pixels(x, y):
+        return cx + np.asarray(x) * scale, cy - np.asarray(y) * scale
+
+    image = Image.new("RGB", (width, height), _rgb255(bg_color))
+    draw = ImageDraw.Draw(image)
+    line = max(1, round(min(width, height) / 250))
+    grey = tuple(int(v * 0.6) for v in _rgb255(bg_color)) if sum(
+        _rgb255(bg_color)) > 384 else (150, 150, 150)
+    r = HEAD_RADIUS * scale
+    draw.ellipse([cx - r, cy - r, cx + r, cy + r], outline=grey, width=line)
+    nose = [pixels(HEAD_RADIUS * s, HEAD_RADIUS * t) for s, t in
+            ((-0.18, 0.985), (0, 1.15), (0.18, 0.985))]
+    draw.line([(float(x), float(y)) for x, y in nose], fill=grey, width=line)
+    for side in (-1, 1):
+        ex, ey = pixels(side * HEAD_RADIUS * 1.04, 0)
+        draw.ellipse([ex - 0.07 * r, ey - 0.2 * r, ex + 0.07 * r, ey + 0.2 * r],
+                     outline=grey, width=line)
+    xs, ys = pixels(xy[:, 0], xy[:, 1])
+    return np.asarray(image).copy(), xs, ys, names
+
+
+def projected_scene(locs, size):
+    """Plain background and a left lateral projection of 3-D head positions."""
+    if not np.isfinite(locs).all():
+        raise InputError("some channels have no position: set a montage on the MNE "
+                         "object, or pass background= and electrodes=")
+    width, height = size or (800, 600)
+    xy = np.stack([-locs[:, 1], -locs[:, 2]], axis=1)  # anterior to the left, up is up
+    span = np.ptp(xy, axis=0)
+    scale = 0.8 * min(width / max(span[0], 1e-9), height / max(span[1], 1e-9))
+    xy = (xy - xy.min(axis=0) - span / 2) * scale + (width / 2, height / 2)
+    return np.full((height, width, 3), 235, np.uint8), xy[:, 0], xy[:, 1]
+
+
+def auto_dot_size(xs, ys, width):
+    """Dot size in points whose largest dot is as wide as the median distance from each
+    electrode to its nearest neighbour (the renderer's points: 720 across ``width``).
+
+    Examples
+    --------
+    >>> float(auto_dot_size([0, 10, 20], [0, 0, 0], 1440))
+    5.0
+    """
+    points = np.column_stack([xs, ys])
+    if len(points) < 2:
+        return 100.0
+    from scipy.spatial import cKDTree
+
+    distances, _ = cKDTree(points).query(points, k=2)
+    spacing = float(np.median(distances[:, 1]))
+    return spacing * 720.0 / width if spacing > 0 else 100.0
+
+
+def electrode_bands_by(xs, ys, n_bands, by="y"):
+    """Band of each electrode binned along y (bottom = band 0) or x (left = band 0).
+
+    Examples
+    --------
+    >>> electrode_bands_by([0, 50, 100], [0, 0, 0], 2, by="x")
+    array([0, 1, 1])
+    """
+    if by not in ("x", "y"):
+        raise ValueError(f"bands_by must be x, y or table, got {by!r}")
+    # y grows downward, so the lowest band is at the largest y; x at the smallest x
+    along = -np.asarray(ys, float) if by == "y" else np.asarray(xs, float)
+    span = along.max() - along.min()
+    if span == 0:
+        return np.zeros(len(along), int)
+    return np.minimum(((along - along.min()) / span * n_bands).astype(int), n_bands - 1)
+
+
+def scene_bands(scene, n_bands, by=None, where="the scene"):
+    """Each electrode's band: from the table's ``band`` column (the default when it has
+    one, or ``by="table"``), else binned along ``by`` (``"y"`` by default, or ``"x"``)."""
+    if by is None:
+        by = "table" if scene.bands is not None else "y"
+    if by != "table":
+        return electrode_bands_by(scene.xs, scene.ys, n_bands, by)
+    if scene.bands is None:
+        raise InputError(f"bands_by needs a band column in {where} to take the bands "
+                         "from the table")
+    if scene.bands.max() >= n_bands:
+        row = int(np.argmax(scene.bands >= n_bands))
+        raise InputError(f"{where}: row {row + 2}, column band: {scene.bands[row]} is not a "
+                         f"band; there are {n_bands}, 0 to {n_bands - 1}")
+    return scene.bands
+
+
+def build_scene(background=None, electrodes=None, *, montage=None, size=None, fit="pad",
+                bg_color="white", brightness=1.0, invert=False, names=None):
+    """The ``Scene`` for a picture and a table (or positions), or an MNE montage.
+
+    ``electrodes`` is a CSV path, a table with ``x_2d`` and ``y_2d`` columns, an (n, 2)
+    array of (x, y) pixels, or a dict of channel name to (x, y) with ``names``. A
+    table file's electrodes must lie on the picture; positions from Python may not (a
+    dot may be partly or wholly off the frame).
+    """
+    if montage is not None:
+        if background is not None or electrodes is not None:
+            raise InputError("montage places its own electrodes on a drawn head: give "
+                             "it without a background or electrodes")
+        picture, xs, ys, montage_names = montage_scene(montage, size, bg_color)
+        return Scene(picture, xs, ys, montage_names)
+    extras = {}
+    if isinstance(electrodes, (str, Path)):
+        table = read_table(electrodes)
+        xs, ys = table["xs"], table["ys"]
+        extras = {k: table[k] for k in ("names", "bands", "colors", "sizes")}
+    elif isinstance(electrodes, dict):
+        if names is None:
+            raise InputError("electrodes as a dict need channel names: use "
+                             "render_signal with an MNE object")
+        missing = [n for n in names if n not in electrodes]
+        if missing:
+            raise InputError(f"no position for channel(s) {missing[:5]} in electrodes")
+        xs, ys = np.array([electrodes[n] for n in names], float).T
+        extras = dict(names=tuple(names))
+    elif hasattr(electrodes, "columns"):
+        xs, ys = np.asarray(electrodes[["x_2d", "y_2d"]], float).T
+    else:
+        points = np.asarray(electrodes, float)
+        if points.ndim != 2 or points.shape[1] != 2:
+            raise InputError(f"electrodes must be (n, 2) points (x, y), got shape "
+                             f"{points.shape}; for separate x and y arrays pass "
+                             "np.column_stack([xs, ys])")
+        xs, ys = points.T
+    picture = load_background(background, bg_color=bg_color)
+    if invert:  # a white page turns black: a dark look on a light picture
+        picture = 255 - picture
+    if brightness != 1:
+        picture = (picture * float(brightness) + 0.5).clip(0, 255).astype(np.uint8)
+    if isinstance(electrodes, (str, Path)):
+        check_inside(table, picture.shape[1], picture.shape[0])
+    picture, xs, ys = fit_scene(picture, xs, ys, size, fit, bg_color)
+    extras.setdefault("names", tuple(str(i) for i in range(len(xs))))
+    return Scene(picture, xs, ys, **extras)
+
+
+def draw_layout(scene, bands=None):
+    """The scene's picture with each electrode marked and labelled ``name`` (or index)
+    and ``/band``, in Pillow's own font; (H, W, 3) uint8.
+
+    Examples
+    --------
+    >>> scene = Scene(np.zeros((60, 80, 3), np.uint8), np.array([20.0]), np.array([30.0]),
+    ...               ("A1",))
+    >>> draw_layout(scene, [3]).shape
+    (60, 80, 3)
+    """
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.fromarray(scene.background)
+    draw = ImageDraw.Draw(image)
+    height = scene.background.shape[0]
+    try:
+        font = ImageFont.load_default(size=max(8, round(height / 70)))
+    except TypeError:  # Pillow < 10.1: one bitmap size
+        font = ImageFont.load_default()
+    r = max(2, height / 250)
+    for i, (x, y) in enumerate(zip(scene.xs, scene.ys)):
+        label = scene.names[i] if bands is None else f"{scene.names[i]}/{bands[i]}"
+        draw.ellipse([x - r, y - r, x + r, y + r], fill=(0, 0, 0), outline=(255, 255, 255))
+        draw.text((x + r + 1, y), label, fill=(0, 0, 0), font=font, anchor="lm",
+                  stroke_width=1, stroke_fill=(255, 255, 255))
+    return np.asarray(image).copy()
+
+
+def _rgba(colour):
+    """A colour name, ``#rrggbb``, or an RGB(A) tuple in 0..1, as RGBA in 0..1.
+
+    Names are Pillow's (CSS), and with matplotlib installed also its own (``"C0"``,
+    ``"tab:blue"``, ``"0.5"`` for grey).
+    """
+    from PIL import ImageColor
+
+    if isinstance(colour, str):
+        try:
+            values = np.array(ImageColor.getrgb(colour), float) / 255  # 3 or 4 values
+        except ValueError:
+            try:
+                from matplotlib.colors import to_rgba
+            except ImportError:
+                raise ValueError(f"unknown colour {colour!r}") from None
+            values = np.array(to_rgba(colour))  # raises ValueError when unknown
+    else:
+        values = np.asarray(colour, float)
+    if values.shape not in ((3,), (4,)):
+        raise ValueError(f"a colour is a name or 3 or 4 numbers in 0..1, got {colour!r}")
+    return np.append(values, 1.0) if len(values) == 3 else values
+
+
+
+
+def bundled_looks():
+    """The looks in the package's ``looks.toml``: {name: settings}, in file order."""
+    from importlib import resources
+
+    text = (resources.files("fastviz") / "data" / "looks.toml").read_text("utf-8")
+    return _toml().loads(text)
+
+
+def _toml():
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+    return tomllib
+
+
+def load_look(look):
+    """The scene options of a look: a bundled name, ``path.toml`` (its first look) or
+    ``path.toml:NAME``, without its ``description``.
+
+    Examples
+    --------
+    >>> load_look("dark")["bg_color"]
+    'black'
+    """
+    tomllib = _toml()
+    looks = bundled_looks()
+    if str(look) in looks:
+        where, settings = f"look {look}", looks[str(look)]
+    else:
+        path, _, name = str(look).partition(".toml:")
+        path = Path(path if path.endswith(".toml") else path + ".toml")
+        if not path.is_file():
+            raise InputError(f"look {look!r} is neither a bundled look ({', '.join(looks)}) "
+                             "nor a .toml file")
+        try:
+            looks = tomllib.loads(path.read_text("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read look file {path}: {exc}") from None
+        tables = {k: v for k, v in looks.items() if isinstance(v, dict)}
+        if not tables or (name and name not in tables):
+            raise InputError(f"look file {path} has no look {name or ''!r}; it has "
+                             f"{list(tables)}".replace(" ''", ""))
+        name = name or next(iter(tables))
+        where, settings = f"look {name} in {path}", tables[name]
+    unknown = sorted(set(settings) - set(LOOK_KEYS))
+    if unknown:
+        raise InputError(f"{where}: unknown key(s) {unknown}; a look sets "
+                         f"{', '.join(LOOK_KEYS)}")
+    return {k: v for k, v in settings.items() if k != "description"}

@@ -1,0 +1,338 @@
+"""Scenes a user brings: pictures, tables, montages, fit, dot sizes, previews."""
+import numpy as np
+import pytest
+from helpers import decode_nv12, tone, write_wav
+from PIL import Image
+
+import fastviz
+from fastviz._analysis import FREQS
+from fastviz._demo import DEMO_DOT_SIZE, demo_scene
+from fastviz._raster import YCBCR
+from fastviz._render import Options, make_renderer, make_scene, plan_render
+from fastviz._scene import (
+    auto_dot_size,
+    build_scene,
+    fit_scene,
+    load_background,
+    load_look,
+    montage_scene,
+    read_table,
+    scene_bands,
+)
+from fastviz.cli import main
+
+FAST = ["-q", "--preset", "ultrafast", "--fps", "10"]
+
+
+def cli(capsys, *args):
+    code = main([str(a) for a in args])
+    return code, capsys.readouterr().err
+
+
+@pytest.fixture
+def wav(tmp_path):
+    return write_wav(tmp_path / "in.wav", tone(800, 1.0) + tone(3000, 1.0), 44100)
+
+
+@pytest.fixture
+def picture(tmp_path):
+    """A 40 x 20 (W x H) noisy picture."""
+    rng = np.random.default_rng(1)
+    path = tmp_path / "bg.png"
+    Image.fromarray(rng.integers(0, 255, (20, 40, 3), dtype=np.uint8)).save(path)
+    return path
+
+
+# ----------------------------------------------------------------------------- layout
+
+def test_scene_never_imports_the_renderer():
+    import ast
+
+    import fastviz._scene
+
+    tree = ast.parse(open(fastviz._scene.__file__).read())
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert imported and not imported & {"_raster", "_kernels", "_render", "_encode"}
+    assert fastviz.load_background is load_background
+    assert {"load_background", "load_electrodes"} <= set(fastviz.__all__)
+
+
+# ----------------------------------------------------------------------------- tables
+
+def test_the_posts_table_and_the_optional_columns(tmp_path):
+    (tmp_path / "post.csv").write_text("x_2d,y_2d\n1,2\n3,4\n")
+    table = read_table(tmp_path / "post.csv")
+    assert table["names"] == ("0", "1") and table["bands"] is None
+    (tmp_path / "rich.csv").write_text("name,x_2d,y_2d,band,color,size\n"
+                                       "A,1,2,3,red,\nB,3,4,0,,50\n")
+    table = read_table(tmp_path / "rich.csv")
+    assert table["names"] == ("A", "B") and table["bands"].tolist() == [3, 0]
+    assert table["colors"][0].tolist() == [1, 0, 0, 1] and np.isnan(table["colors"][1]).all()
+    assert np.isnan(table["sizes"][0]) and table["sizes"][1] == 50
+
+
+@pytest.mark.parametrize("csv, row, column", [
+    ("x_2d\n1\n", None, "y_2d"),
+    ("x_2d,y_2d\n1,2\nthree,4\n", 3, "x_2d"),
+    ("x_2d,y_2d\n1,2\n3,NaN\n", 3, "y_2d"),
+    ("x_2d,y_2d\n1,2\n3,\n", 3, "y_2d"),
+    ("x_2d,y_2d\n", None, None),
+    ("x_2d,y_2d\n1,2\n41,4\n", 3, "x_2d"),  # the picture is 40 wide: 39.5 is its edge
+    ("x_2d,y_2d\n1,-3\n", 2, "y_2d"),
+    ("x_2d,y_2d,band\n1,2,1.5\n", 2, "band"),
+    ("x_2d,y_2d,band\n1,2,10\n", 2, "band"),  # bands are 0..9
+    ("x_2d,y_2d,color\n1,2,notacolour\n", 2, "color"),
+    ("x_2d,y_2d,size\n1,2,-4\n", 2, "size"),
+], ids=["missing-column", "text", "nan", "empty-cell", "no-rows", "outside-x",
+        "outside-y", "fractional-band", "band-too-high", "colour", "negative-size"])
+def test_table_errors_name_the_file_row_and_column(tmp_path, capsys, wav, picture, csv,
+                                                   row, column):
+    table = tmp_path / "grid.csv"
+    table.write_text(csv)
+    out = tmp_path / "o.mp4"
+    code, err = cli(capsys, "render", wav, "-o", out, *FAST, "--background", picture,
+                    "--electrodes", table)
+    assert code == 1 and "grid.csv" in err and not out.exists(), err
+    if row is not None:
+        assert f"row {row}" in err, err
+    if column is not None:
+        assert column in err, err
+    if csv == "x_2d,y_2d\n":
+        assert "no rows" in err
+
+
+def test_on_the_edge_is_inside(tmp_path, picture):
+    (tmp_path / "e.csv").write_text("x_2d,y_2d\n-0.5,-0.5\n39.5,19.5\n")
+    scene = build_scene(picture, tmp_path / "e.csv")
+    assert scene.xs.tolist() == [-0.5, 39.5]
+
+
+def test_bands_by_y_x_and_table(tmp_path, picture):
+    (tmp_path / "e.csv").write_text("x_2d,y_2d,band\n0,19,7\n39,0,2\n20,9,5\n")
+    scene = build_scene(picture, tmp_path / "e.csv")
+    assert scene_bands(scene, 10).tolist() == [7, 2, 5]  # the column wins by default
+    assert scene_bands(scene, 10, "table").tolist() == [7, 2, 5]
+    assert scene_bands(scene, 10, "y").tolist() == [0, 9, 5]  # bottom lowest
+    assert scene_bands(scene, 10, "x").tolist() == [0, 9, 5]  # left lowest
+    (tmp_path / "p.csv").write_text("x_2d,y_2d\n0,19\n39,0\n")
+    plain = build_scene(picture, tmp_path / "p.csv")
+    assert scene_bands(plain, 10).tolist() == [0, 9]
+    with pytest.raises(fastviz.InputError, match="band column"):
+        scene_bands(plain, 10, "table")
+
+
+def test_table_colour_and_size_reach_the_frame(tmp_path):
+    background = np.zeros((40, 80, 3), np.uint8)
+    (tmp_path / "bg.png").write_bytes(b"")
+    Image.fromarray(background).save(tmp_path / "bg.png")
+    (tmp_path / "e.csv").write_text("x_2d,y_2d,color,size\n20,20,#0000ff,\n60,20,,36\n")
+    opts = Options(background=tmp_path / "bg.png", electrodes=tmp_path / "e.csv",
+                   cmap="white", dot_size=18)
+    frame = make_renderer(opts).frame([1.0, 1.0])
+    assert frame[20, 20].tolist() == [0, 0, 255]  # its own colour, not the map's white
+    assert frame[20, 60].tolist() == [255, 255, 255]
+    luma = make_renderer(opts).frames_nv12([[1.0, 1.0]])[0, :40]  # the video's frame
+    assert abs(int(luma[20, 20]) - _luma(frame[20, 20])) <= 1 and luma[20, 60] == 235
+    # dot_size 18 at 80 px wide: radius 1 px; the size column's 36: radius 2 px
+    assert (frame[:, :40].max(axis=2) > 0).sum() < (frame[:, 40:].max(axis=2) > 0).sum()
+    hidden = make_renderer(opts).frame([np.nan, 0.5])
+    assert not hidden[:, :40].any()
+
+
+# ----------------------------------------------------------------------------- demo
+
+def test_demo_bands_follow_the_grid_rows():
+    scene = make_scene(Options())
+    bands = scene_bands(scene, len(FREQS))
+    names = scene.names
+    rows = [[bands[names.index(f"G{8 * r + c + 1}")] for c in range(8)] for r in range(8)]
+    assert [set(row) for row in rows] == [{8 - r} for r in range(8)]  # one band a row
+    assert {bands[names.index(f"S{i}")] for i in range(1, 9)} == {9}
+    assert {bands[names.index(f"T{i}")] for i in range(1, 9)} == {0}
+    by_y = scene_bands(scene, len(FREQS), "y")  # the staircase the column replaces
+    assert any(len({by_y[names.index(f"G{8 * r + c + 1}")] for c in range(8)}) > 1
+               for r in range(8))
+
+
+def test_demo_dots_stay_apart_and_the_post_size_stays_the_default():
+    xs, ys = fastviz.load_electrodes(demo_scene()[1])
+    pitch = np.hypot(xs[1] - xs[0], ys[1] - ys[0])  # G1 to G2
+    width = load_background(demo_scene()[0]).shape[1]
+    assert DEMO_DOT_SIZE * width / 720 < pitch  # the largest dot's diameter
+    bundled = make_renderer(Options())
+    assert bundled.radius_scale[0] == DEMO_DOT_SIZE * width / 1440
+    own = make_renderer(Options(background=demo_scene()[0], electrodes=demo_scene()[1]))
+    assert own.radius_scale[0] == 100 * width / 1440  # the post's, for a user's scene
+
+
+# ----------------------------------------------------------------------------- pictures and fit
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "L", "LA", "I;16", "P"])
+def test_any_picture_pillow_reads(tmp_path, mode):
+    rng = np.random.default_rng(0)
+    rgb = rng.integers(0, 255, (10, 12, 3), dtype=np.uint8)
+    image = Image.fromarray(rgb)
+    if mode == "RGBA":
+        image = image.convert("RGBA")
+        image.putalpha(0)  # all transparent: only the background colour shows
+    elif mode == "I;16":
+        image = Image.fromarray(rgb[..., 0].astype(np.uint16) * 257)
+    else:
+        image = image.convert(mode)
+    image.save(tmp_path / "p.png")
+    picture = load_background(tmp_path / "p.png", bg_color="#102030")
+    assert picture.shape == (10, 12, 3) and picture.dtype == np.uint8
+    if mode == "RGBA":
+        assert (picture == (16, 32, 48)).all()
+    elif mode == "I;16":
+        assert (picture[..., 0] == rgb[..., 0]).all()
+    elif mode in ("L", "LA"):
+        assert (picture[..., 0] == picture[..., 2]).all()
+
+
+def test_fit_pad_stretch_crop():
+    picture = np.full((10, 20, 3), 200, np.uint8)  # 20 wide, 10 high
+    xs, ys = [0.0, 19.0], [0.0, 9.0]
+    padded, px, py = fit_scene(picture, xs, ys, (40, 40), "pad", "black")
+    assert padded.shape == (40, 40, 3)
+    assert (padded[:10] == 0).all() and (padded[30:] == 0).all() and (padded[10:30] > 0).all()
+    assert px.tolist() == [0.5, 38.5] and py.tolist() == [10.5, 28.5]
+    stretched, sx, sy = fit_scene(picture, xs, ys, (40, 40), "stretch")
+    assert (stretched > 0).all() and sx.tolist() == [0.5, 38.5] and sy.tolist() == [1.5, 37.5]
+    cropped, cx, cy = fit_scene(picture, xs, ys, (40, 40), "crop")
+    assert (cropped > 0).all() and cx.tolist() == [-18.5, 57.5] and cy.tolist() == [1.5, 37.5]
+
+
+def test_fit_from_the_command_line(tmp_path, capsys, wav, picture):
+    (tmp_path / "e.csv").write_text("x_2d,y_2d\n10,10\n30,10\n")
+    for fit in ("pad", "stretch", "crop"):
+        out = tmp_path / f"{fit}.png"
+        code, err = cli(capsys, "layout", "--background", picture, "--electrodes",
+                        tmp_path / "e.csv", "--size", "40x40", "--fit", fit,
+                        "--bg-color", "black", "-o", out)
+        assert code == 0, err
+        image = np.asarray(Image.open(out))
+        assert image.shape == (40, 40, 3)
+        letterboxed = (image[:5] == 0).all()
+        assert letterboxed == (fit == "pad")
+
+
+# ----------------------------------------------------------------------------- montages, dot size
+
+@pytest.mark.parametrize("name, n", [("standard_1020", 94), ("biosemi64", 64),
+                                     ("GSN-HydroCel-128", 128)])
+def test_montages(name, n):
+    picture, xs, ys, names = montage_scene(name, (300, 200), "black")
+    assert picture.shape == (200, 300, 3) and len(names) == len(xs) == n
+    assert (0 < xs).all() and (xs < 300).all() and (0 < ys).all() and (ys < 200).all()
+    assert picture.any()  # the head is drawn on the plain background
+    front = [names.index(c) for c in ("Fz", "Cz", "Pz", "Oz") if c in names]
+    assert not front or list(np.argsort(ys[front])) == list(range(len(front)))  # nose up
+    scene = make_scene(Options(montage=name, size=(300, 200)))
+    assert len(scene_bands(scene, 10)) == n
+
+
+def test_montage_render_and_errors(tmp_path, capsys, wav):
+    out = tmp_path / "m.mp4"
+    code, err = cli(capsys, "render", wav, "-o", out, *FAST, "--montage", "biosemi32",
+                    "--size", "96x96", "--dot-size", "auto", "--duration", "0.3")
+    assert code == 0 and len(decode_nv12(out, (96, 96))) == 3, err
+    code, err = cli(capsys, "render", wav, "-o", tmp_path / "x.mp4", "--montage", "nope")
+    assert code == 1 and "unknown montage 'nope'" in err and "biosemi64" in err
+    code, err = cli(capsys, "render", wav, "-o", tmp_path / "x.mp4", "--montage",
+                    "biosemi32", "--electrodes", demo_scene()[1])
+    assert code == 1 and "montage" in err
+
+
+def test_auto_dot_size():
+    xs, ys = np.meshgrid(np.arange(5) * 30.0, np.arange(4) * 30.0)
+    points = auto_dot_size(xs.ravel(), ys.ravel(), 720)
+    assert points == pytest.approx(30.0)  # 720 points across 720 px: 30 px
+    renderer = make_renderer(Options(background=np.zeros((100, 720, 3), np.uint8),
+                                     electrodes=np.column_stack([xs.ravel(), ys.ravel()]),
+                                     dot_size="auto"))
+    assert 2 * renderer.radius_scale[0] == pytest.approx(30.0)  # the largest diameter
+    with pytest.raises(ValueError, match="dot_size"):
+        Options(dot_size="big")
+
+
+# ----------------------------------------------------------------------------- previews
+
+def _luma(rgb):
+    return rgb.astype(float) @ YCBCR[0, :3] + YCBCR[0, 3]
+
+
+def test_frame_preview_equals_the_lossless_video_frame(tmp_path, capsys, wav, picture):
+    (tmp_path / "e.csv").write_text("x_2d,y_2d\n8,8\n30,12\n20,4\n")
+    scene = ["--background", picture, "--electrodes", tmp_path / "e.csv", "--size", "64x32",
+             "--dot-size", "40"]
+    video = tmp_path / "v.mp4"
+    assert cli(capsys, "render", wav, "-o", video, *FAST, "--crf", "0", *scene)[0] == 0
+    decoded = decode_nv12(video, (64, 32))
+    assert len(decoded) == 10
+    options = dict(background=picture, electrodes=tmp_path / "e.csv", size=(64, 32),
+                   dot_size=40.0, fps="10")
+    plan = plan_render(wav, Options(**options))
+    for at, index in ((0.0, 0), (0.55, 5), (0.99, 9)):
+        png = tmp_path / f"f{index}.png"
+        code, err = cli(capsys, "frame", wav, "--at", at, "-o", png, "--fps", "10", *scene)
+        assert code == 0, err
+        rgb = np.asarray(Image.open(png))
+        assert rgb.shape == (32, 64, 3)
+        # the frame before encoding, exactly, and the PNG's own luma within rounding
+        assert (plan.renderer.frames_nv12(plan.values(index, index + 1))[0]
+                == decoded[index]).all()
+        assert np.abs(_luma(rgb) - decoded[index][:32]).max() <= 1.0
+        assert (rgb == fastviz._render.frame(wav, at, **options)).all()
+    code, err = cli(capsys, "frame", wav, "--at", "5", "-o", tmp_path / "late.png")
+    assert code == 1 and "past the video's end" in err
+    code, err = cli(capsys, "frame", wav, "--at", "0", "-o", tmp_path / "f.mp4")
+    assert code == 1 and ".png" in err
+
+
+def test_layout_labels_every_electrode(tmp_path, capsys, picture):
+    (tmp_path / "e.csv").write_text("name,x_2d,y_2d,band\nA,5,5,1\nB,30,15,2\n")
+    out = tmp_path / "layout.png"
+    code, err = cli(capsys, "layout", "--background", picture, "--electrodes",
+                    tmp_path / "e.csv", "--size", "400x200", "-o", out)
+    assert code == 0, err
+    image = np.asarray(Image.open(out))
+    plain = make_scene(Options(background=picture, electrodes=tmp_path / "e.csv",
+                               size=(400, 200))).background
+    changed = np.argwhere((image != plain).any(axis=2))
+    assert len(changed) > 100  # marks and text
+    assert changed[:, 1].max() > 300  # B's label reaches right of its mark at x = 305
+    assert cli(capsys, "layout", "-o", out)[0] == 1  # exists: kept without -y
+    assert cli(capsys, "layout", "-o", out, "-y", "--montage", "biosemi16")[0] == 0
+    assert np.asarray(Image.open(out)).shape == (800, 800, 3)
+
+
+# ----------------------------------------------------------------------------- looks
+
+def test_looks_by_name_and_from_a_file(tmp_path, capsys, wav):
+    code = main(["looks"])
+    listed = capsys.readouterr().out
+    assert code == 0 and all(name in listed for name in ("post", "dark", "colorblind"))
+    dark = make_scene(Options(**load_look("dark")))
+    assert (dark.background[0, 0] == 0).all()  # the white page turned black
+    look = tmp_path / "mine.toml"
+    look.write_text('[first]\ncmap = "red"\n\n[second]\ncmap = ["blue", "yellow"]\n'
+                    'bg_color = "#204060"\n')
+    assert load_look(look) == {"cmap": "red"}
+    assert load_look(f"{look}:second")["bg_color"] == "#204060"
+    out = tmp_path / "f.png"
+    code, err = cli(capsys, "frame", wav, "--at", "0.5", "-o", out, "--look", look,
+                    "--size", "64x48", "--cmap", "lime")  # a flag wins over the look
+    assert code == 0, err
+    frame = np.asarray(Image.open(out))
+    assert ((frame == (0, 255, 0)).all(axis=2)).any() and not (
+        (frame == (255, 0, 0)).all(axis=2)).any()
+    layout = tmp_path / "l.png"
+    assert cli(capsys, "layout", "--montage", "biosemi16", "--size", "40x40",
+               "--look", f"{look}:second", "-o", layout)[0] == 0
+    assert np.asarray(Image.open(layout))[0, 0].tolist() == [32, 64, 96]
+    look.write_text('[x]\ncolour = "red"\n')
+    code, err = cli(capsys, "layout", "--look", look, "-o", tmp_path / "l2.png")
+    assert code == 1 and "mine.toml" in err and "colour" in err
+    code, err = cli(capsys, "layout", "--look", "neon", "-o", tmp_path / "l2.png")
+    assert code == 1 and "neon" in err and "colorblind" in err
