@@ -1,15 +1,21 @@
-"""One ffmpeg process: raw frames on stdin, optional audio muxed in, H.264 + AAC MP4.
+"""One ffmpeg process: raw frames on stdin, optional audio muxed in, one file out.
 
-The file is written under a hidden temporary name beside the target and renamed onto it
-only after ffmpeg exits cleanly, so a failure or Ctrl-C never leaves a half-written video
-where the output should be.
+The format comes from the output's name (``FORMATS``): H.264 + AAC MP4 by default, WebM,
+ProRes MOV, GIF or numbered PNG frames. The file (or the folder of frames) is written
+under a hidden temporary name beside the target and moved onto it only after ffmpeg
+exits cleanly, so a failure or Ctrl-C never leaves a half-written video where the
+output should be.
 """
+import functools
 import hashlib
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import tempfile
+import warnings
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -17,13 +23,77 @@ import numpy as np
 
 from . import _ffmpeg
 from ._audio import AudioStream, as_channels_first, input_arguments
-from ._errors import EncodeError, InputError, OutputError
+from ._errors import EncodeError, FastvizWarning, InputError, OutputError
 from ._ffmpeg import check_frame_size
 
 _UMASK = os.umask(0o022)  # read once, at import: os.umask can only be read by setting it
 os.umask(_UMASK)
 MAX_AAC_CHANNELS = 8
-MP4_SUFFIXES = (".mp4", ".m4v")
+
+
+@dataclass(frozen=True)
+class Codec:
+    """A video encoder and its settings (``{preset}`` and ``{crf}`` are filled in).
+
+    ``pix_fmt`` is what the encoder is given (ffmpeg converts the frames to it; None:
+    the filter makes it), ``alpha_pix_fmt`` the same with an alpha channel (None: the
+    codec has none). ``nv12``: the encoder takes NV12 frames as they are.
+    """
+
+    encoder: str
+    settings: tuple = ()
+    pix_fmt: str = "yuv420p"
+    alpha_pix_fmt: str = None
+    nv12: bool = False
+    filter: str = None
+
+
+@dataclass(frozen=True)
+class Format:
+    """A kind of output: ffmpeg's muxer, its codecs (the first is the default), its
+    audio encoder (None: no sound), the muxer's settings, and what to draw for it."""
+
+    muxer: str
+    codecs: dict
+    audio: str = None
+    muxer_settings: tuple = ()
+    frames: str = "nv12"
+
+
+X264_SETTINGS = ("-preset", "{preset}", "-crf", "{crf}")
+AV1 = Codec("libsvtav1", ("-preset", "8", "-crf", "32"))
+# Output formats, as moviepy's ``extensions_dict``: the output's extension (or
+# ``format=``) picks a row, ``codec=`` a codec in it, ``transparent=`` its alpha layout.
+FORMATS = {
+    "mp4": Format("mp4", {"h264": Codec("libx264", X264_SETTINGS, nv12=True),
+                          "hevc": Codec("libx265", (*X264_SETTINGS, "-tag:v", "hvc1",
+                                                    "-x265-params", "log-level=error")),
+                          "av1": AV1},
+                  audio="aac", muxer_settings=("-movflags", "+faststart")),
+    "webm": Format("webm", {"vp9": Codec("libvpx-vp9", ("-crf", "32", "-b:v", "0",
+                                                        "-deadline", "good", "-cpu-used",
+                                                        "4", "-row-mt", "1"),
+                                         alpha_pix_fmt="yuva420p"),
+                            "av1": AV1},
+                   audio="libopus"),
+    "mov": Format("mov", {"prores": Codec("prores_ks", ("-profile:v", "4444", "-vendor",
+                                                        "apl0"),
+                                          pix_fmt="yuv444p10le",
+                                          alpha_pix_fmt="yuva444p10le")},
+                  audio="aac", muxer_settings=("-movflags", "+faststart"), frames="rgb24"),
+    "gif": Format("gif", {"gif": Codec("gif", pix_fmt=None, filter=(
+        "split[a][b];[a]palettegen=stats_mode=diff[p];"
+        "[b][p]paletteuse=dither=bayer:bayer_scale=5:diff_mode=rectangle"))},
+                  frames="rgb24"),
+    "png": Format("image2", {"png": Codec("png", pix_fmt="rgb24", alpha_pix_fmt="rgba")},
+                  muxer_settings=("-start_number", "0"), frames="rgb24"),
+}
+SUFFIXES = {".mp4": "mp4", ".m4v": "mp4", ".webm": "webm", ".mov": "mov", ".gif": "gif",
+            ".png": "png"}
+FRAME_PATTERN = "%05d.png"
+PICTURE = "picture"  # check_output's format for one PNG picture (previews)
+# GIFs are for slides and READMEs: when the size and rate are not given, these
+GIF_WIDTH, GIF_FPS = 480, 15
 
 
 def as_fraction(fps):
@@ -41,11 +111,33 @@ def as_fraction(fps):
 # libx264's presets, checked before any work so a typo costs nothing
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow",
                 "slower", "veryslow", "placebo")
+# Named speeds: points on the time / size / VMAF front that benchmarks/quality.py measured
+# (README, "Speed by name"), each at VMAF 95 or more against lossless; (preset, crf)
+SPEEDS = {"fastest": ("ultrafast", 26), "balanced": ("veryfast", 20),
+          "smallest": ("medium", 26)}
+DEFAULT_SPEED = "balanced"
 # Layouts given to audio whose file names no speaker layout (a WAV without a channel
 # mask, an array): none has an LFE channel, which AAC would low-pass, and for each the
 # AAC channel order is the input's, so every channel comes out as it went in.
 UNLABELLED_LAYOUTS = {1: "mono", 2: "stereo", 3: "3.0", 4: "4.0", 5: "5.0", 6: "hexagonal",
                       7: "7.0", 8: "octagonal"}
+
+
+def speed_settings(speed=None, preset=None, crf=None):
+    """(preset, crf) of a named ``speed`` (default ``DEFAULT_SPEED``), with ``preset``
+    or ``crf`` given instead of its own.
+
+    Examples
+    --------
+    >>> speed_settings("smallest", crf=20)
+    ('medium', 20)
+    """
+    if speed is None:
+        speed = DEFAULT_SPEED
+    if speed not in SPEEDS:
+        raise ValueError(f"speed must be one of {', '.join(SPEEDS)}, got {speed!r}")
+    own_preset, own_crf = SPEEDS[speed]
+    return (own_preset if preset is None else preset), (own_crf if crf is None else crf)
 
 
 def check_preset(preset):
@@ -56,31 +148,176 @@ def check_preset(preset):
     return preset
 
 
-def check_output(path, overwrite=False, inputs=(), suffixes=MP4_SUFFIXES):
+def _described(names, alpha=False):
+    """Formats as a user names them: ``.m4v/.mp4 (h264, hevc, av1)``, ``PNG frames``;
+    with ``alpha``, only the codecs that keep an alpha channel."""
+    words = {name: "/".join(sorted(k for k, v in SUFFIXES.items() if v == name))
+             for name in FORMATS}
+    words["png"] = f"PNG frames (a folder, or a {FRAME_PATTERN} pattern)"
+    listed = []
+    for name in names:
+        codecs = [c for c, codec in FORMATS[name].codecs.items()
+                  if codec.alpha_pix_fmt or not alpha]
+        listed.append(words[name] + (f" ({', '.join(codecs)})" if name != codecs[0] else ""))
+    return ", ".join(listed)
+
+
+def frames_pattern(path):
+    """The ``%05d.png`` pattern that numbered frames of ``path`` get, or None.
+
+    A folder (one that exists, or a name ending in a slash) gets ``FRAME_PATTERN`` in
+    it; a ``.png`` name with a ``%d`` pattern in it is taken as it is.
+    """
+    text = os.fspath(path)
+    if os.path.isdir(text) or text.endswith(("/", os.sep)):
+        return Path(text) / FRAME_PATTERN
+    name = Path(text).name
+    if name.lower().endswith(".png") and "%" in name:
+        try:
+            name % 0
+        except (TypeError, ValueError):
+            raise OutputError(f"output {path}: the frame pattern must hold one number, "
+                              f"such as {FRAME_PATTERN}") from None
+        return Path(text)
+    return None
+
+
+def output_format(path, format=None, codec=None, transparent=False):
+    """``(format name, Format, Codec)`` for an output; refuse a combination that
+    cannot work, naming the formats that would."""
+    if format is None:
+        format = "png" if frames_pattern(path) else SUFFIXES.get(Path(path).suffix.lower())
+        if format is None:
+            raise OutputError(f"output {path}: fastviz writes {_described(FORMATS)}; "
+                              f"{Path(path).suffix or 'no extension'} names none of them")
+    elif format not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {format!r}")
+    row = FORMATS[format]
+    name = codec or next(iter(row.codecs))
+    if name not in row.codecs:
+        fits = [f for f in FORMATS if name in FORMATS[f].codecs]
+        if not fits:
+            known = dict.fromkeys(c for f in FORMATS.values() for c in f.codecs)
+            raise ValueError(f"codec must be one of {', '.join(known)}, got {name!r}")
+        raise OutputError(f"output {path}: codec {name} does not go in "
+                          f"{_described([format])}; it goes in {_described(fits)}")
+    if transparent and row.codecs[name].alpha_pix_fmt is None:
+        fits = [f for f, r in FORMATS.items() if any(c.alpha_pix_fmt for c in r.codecs.values())]
+        raise OutputError(f"output {path}: transparent needs a format with an alpha "
+                          f"channel: {_described(fits, alpha=True)}; "
+                          f"{format if codec is None else f'{name} in {format}'} has none")
+    return format, row, row.codecs[name]
+
+
+@functools.cache
+def video_encoders():
+    """Names of the video encoders the bundled ffmpeg has (``ffmpeg -encoders``)."""
+    proc, log, _ = _ffmpeg.start(["-encoders"], stdout=subprocess.PIPE)
+    listing = proc.stdout.read().decode(errors="replace")
+    proc.wait()
+    rows = listing.split(" ------", 1)[-1].splitlines()
+    return tuple(row.split()[1] for row in rows if row.strip().startswith("V"))
+
+
+def encoder_codec(encoder, format, transparent=False):
+    """The ``Codec`` for any video encoder the bundled ffmpeg has, in ``format``'s place.
+
+    A format's own encoder (``libx265`` in .mp4) keeps its settings; another gets the
+    format's pixel format when it takes it (NV12 as it is when it takes that), else
+    its first Y'CbCr one, and no settings. ``trial_encode`` checks it works here.
+    """
+    def video(name):
+        return (next(iter(FORMATS[name].codecs.values())).pix_fmt or "").startswith("yuv")
+
+    if transparent or not video(format):
+        raise OutputError(f"encoder {encoder}: an encoder can be chosen for "
+                          f"{_described(filter(video, FORMATS))}, without transparent; "
+                          f"{'transparent' if transparent else format} uses its own")
+    row = FORMATS[format]
+    own = next(iter(row.codecs.values()))
+    if encoder not in video_encoders():
+        raise EncodeError(f"encoder must be a video encoder of the bundled ffmpeg; it has "
+                          f"no {encoder!r} (`ffmpeg -encoders` lists them)")
+    for codec in row.codecs.values():
+        if codec.encoder == encoder:
+            return codec
+    proc, log, _ = _ffmpeg.start(["-h", f"encoder={encoder}"], stdout=subprocess.PIPE)
+    text = proc.stdout.read().decode(errors="replace")
+    proc.wait()
+    line = next((x for x in text.splitlines() if "Supported pixel formats:" in x), "")
+    supported = line.split(":", 1)[-1].split()
+    pix_fmt = own.pix_fmt
+    if supported and pix_fmt not in supported:
+        pix_fmt = next((f for f in supported if f.startswith("yuv")), supported[0])
+    return Codec(encoder, pix_fmt=pix_fmt, nv12="nv12" in supported)
+
+
+def trial_encode(arguments, frame_bytes, encoder, default):
+    """Encode one black frame with ``arguments`` (ffmpeg's, from raw video on stdin to
+    a muxer's ``-f``) into a scratch file; refuse an encoder that cannot run here,
+    with ffmpeg's reason. Once per encoder, input and size."""
+    return _trial_encode(tuple(arguments), int(frame_bytes), encoder, default)
+
+
+@functools.lru_cache(maxsize=64)
+def _trial_encode(arguments, frame_bytes, encoder, default):
+    with tempfile.TemporaryDirectory(prefix="fastviz-") as scratch:
+        proc, log, _ = _ffmpeg.start(
+            [*arguments[:-2], "-frames:v", "1", "-loglevel", "error", *arguments[-2:],
+             "-y", _ffmpeg.file_arg(Path(scratch) / "trial")], stdin=subprocess.PIPE)
+        try:
+            proc.stdin.write(bytes(frame_bytes))
+            proc.stdin.close()
+        except OSError:  # ffmpeg gave up before reading: its log says why
+            pass
+        try:
+            code = proc.wait(timeout=60)
+        finally:
+            _ffmpeg.kill(proc)
+    if code != 0:
+        raise EncodeError(f"encoder {encoder} does not work here; ffmpeg said:\n"
+                          f"{log.tail()}\nHardware encoders need their driver and device "
+                          f"on this machine; encoder must name one that works here, or be "
+                          f"left out for the default, {default}")
+
+
+def check_output(path, overwrite=False, inputs=(), format=None):
     """Refuse an output that exists (unless ``overwrite``) or is one of ``inputs``.
 
-    ``suffixes`` are the names it may end with (a preview passes ``(".png",)``).
+    The format comes from the name (``output_format``), or ``format``; ``PICTURE`` is
+    one PNG picture (``frame``, ``layout``), which a plain ``NAME.png`` always names:
+    numbered PNG frames are a folder or a ``%05d.png`` pattern, and exist when their
+    first frame does.
 
     An input is compared by resolved path and, when both exist, as the same file on
     disk, so a symlink or a hard link to it is refused too, even with ``overwrite``.
-    Returns the path.
+    Returns the path (for frames, their pattern).
     """
-    path = Path(path)
-    if path.is_dir():
+    if format == PICTURE:
+        pattern = None
+        if Path(path).suffix.lower() != ".png" or frames_pattern(path):
+            raise OutputError(f"output {path}: this writes one PNG picture, so name it "
+                              "NAME.png")
+    else:
+        format = output_format(path, format)[0]
+        pattern = frames_pattern(path) if format == "png" else None
+        if format == "png" and pattern is None:
+            raise OutputError(f"output {path}: PNG frames go in a folder (name it with a "
+                              f"slash, DIR/) or a pattern such as NAME_{FRAME_PATTERN}; "
+                              "one .png is a picture (fastviz frame writes one)")
+    path = Path(path) if pattern is None else pattern
+    if pattern is None and path.is_dir():
         raise OutputError(f"output {path} is a directory")
-    if suffixes != MP4_SUFFIXES and path.suffix.lower() not in suffixes:
-        raise OutputError(f"output {path}: this writes a PNG picture, so name it .png")
-    if path.suffix.lower() not in suffixes:
-        raise OutputError(f"output {path}: fastviz writes MP4 (H.264 and AAC) video, so "
-                          f"name it .mp4 or .m4v; {path.suffix or 'no extension'} would "
-                          "promise a format it is not")
+    first = path if pattern is None else Path(str(pattern) % 0)
     for source in inputs:
-        if isinstance(source, (str, os.PathLike)) and same_file(path, Path(source)):
+        if isinstance(source, (str, os.PathLike)) and same_file(first, Path(source)):
             raise OutputError(f"output {path} is the input {source}; writing it would "
                               "destroy the input, so choose another name")
-    if os.path.lexists(path) and not overwrite:  # a dangling symlink counts too
-        raise OutputError(f"output {path} exists; pass overwrite=True to replace it")
+    if os.path.lexists(first) and not overwrite:  # a dangling symlink counts too
+        raise OutputError(f"output {first} exists; pass overwrite=True to replace it")
     folder = path.parent
+    if pattern is not None and not folder.exists():  # made when the frames are done
+        folder = folder.parent
     if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
         raise OutputError(f"cannot write {path}: folder {folder} is missing or not writable")
     return path
@@ -142,6 +379,27 @@ def publish(tmp, path, overwrite=False):
                       f"overwrite=True to replace it); the video is at {kept}")
 
 
+def temporary_folder(pattern):
+    """A hidden temporary folder for numbered frames: in their folder, or beside it
+    while it does not exist yet. Returns its Path."""
+    folder = pattern.parent
+    short = os.fsencode(folder.name)[:100].decode(errors="ignore")
+    try:
+        return Path(tempfile.mkdtemp(prefix=f".{short}.", suffix=".part",
+                                     dir=folder if folder.is_dir() else folder.parent))
+    except OSError as exc:
+        raise OutputError(f"cannot write {pattern}: {exc.strerror}") from None
+
+
+def publish_frames(tmp, pattern, overwrite=False):
+    """Move the finished frames in ``tmp`` into ``pattern``'s folder, each as ``publish``
+    moves a video, then remove ``tmp``."""
+    pattern.parent.mkdir(exist_ok=True)
+    for frame in sorted(tmp.iterdir()):
+        publish(frame, pattern.parent / frame.name, overwrite)
+    tmp.rmdir()
+
+
 def source_tag(audio):
     """The comment fastviz writes into a video made from the file ``audio``.
 
@@ -164,18 +422,20 @@ def read_source_tag(video):
                                  stdout=subprocess.PIPE)
     text = proc.stdout.read().decode("utf-8", "replace")
     _ffmpeg.kill(proc)
-    for line in text.splitlines():
-        if line.startswith("comment=fastviz source "):
-            return line.split("=", 1)[1]
+    for line in text.splitlines():  # WebM (Matroska) spells the key COMMENT
+        key, _, value = line.partition("=")
+        if key.lower() == "comment" and value.startswith("fastviz source "):
+            return value
     return None
 
 
 def audio_arguments(audio, channels, channel_mask=0, start=None, duration=None,
-                    input_index=1):
+                    input_index=1, codec="aac"):
     """ffmpeg (inputs, output arguments) that mux ``audio`` as input ``input_index``.
 
     ``audio`` is a file; ``start`` and ``duration`` pick the part the analysis read
-    (``_audio.input_arguments``, so both hear the same samples).
+    (``_audio.input_arguments``, so both hear the same samples). ``codec`` is the
+    audio encoder (``aac``, ``libopus``).
     """
     inputs, chain = input_arguments(audio, start, duration)
     if channels > MAX_AAC_CHANNELS:  # AAC stops at 8 channels: average them
@@ -184,13 +444,13 @@ def audio_arguments(audio, channels, channel_mask=0, start=None, duration=None,
     elif not channel_mask and channels in UNLABELLED_LAYOUTS:
         chain += f",channelmap=channel_layout={UNLABELLED_LAYOUTS[channels]}"
     bitrate = 192 if channels <= 2 else 96 * min(channels, MAX_AAC_CHANNELS)
-    outputs = ["-map", f"{input_index}:a:0", "-af", chain, "-c:a", "aac",
+    outputs = ["-map", f"{input_index}:a:0", "-af", chain, "-c:a", codec,
                "-b:a", f"{bitrate}k"]
     return inputs, outputs
 
 
 class VideoWriter:
-    """Write frames and an optional audio track to an H.264/AAC MP4 through ffmpeg.
+    """Write frames and an optional audio track to a video (or frames) through ffmpeg.
 
     Use as a context manager: on a clean exit the video is finalised and moved into
     place; on any exception ffmpeg is killed and nothing is left at ``path``.
@@ -198,7 +458,10 @@ class VideoWriter:
     Parameters
     ----------
     path : str or Path
-        Output file (MP4).
+        Output file; its extension picks the format (``FORMATS``): ``.mp4``/``.m4v``
+        (H.264, HEVC or AV1 with AAC), ``.webm`` (VP9 or AV1 with Opus), ``.mov``
+        (ProRes 4444 with AAC), ``.gif`` (no sound), or a folder or ``%05d.png``
+        pattern for numbered PNG frames (no sound).
     size : (int, int)
         Frame (width, height). Odd RGB sizes are padded by one black row or column,
         since 4:2:0 video needs even sizes; frames are never rescaled.
@@ -212,10 +475,21 @@ class VideoWriter:
         Seconds of the audio file to skip, and to keep.
     preset, crf : str, int
         libx264 speed preset and quality (lower is better; 23 is x264's default).
-    pixel_format : ``"rgb24"`` (default) or ``"nv12"``
+    pixel_format : ``"rgb24"`` (default), ``"nv12"`` or ``"rgba"``
         What ``write`` takes: RGB frames, converted by ffmpeg to BT.709 Y'CbCr, or
         NV12 frames already in it (``FrameRenderer.frames_nv12``, even sizes only),
-        which the encoder takes as they are.
+        which H.264 takes as they are, or, with ``transparent``, RGBA frames with
+        straight alpha (``FrameRenderer.frames_rgba``).
+    format : str, optional
+        A key of ``FORMATS`` (``"mp4"``, ``"webm"``, ``"mov"``, ``"gif"``, ``"png"``),
+        instead of the extension's.
+    codec : str, optional
+        A codec of the format (``"hevc"``, ``"av1"``...); default its first.
+    transparent : bool
+        Keep the frames' alpha: ``.mov``, ``.webm`` (VP9) or PNG frames.
+    encoder : str, optional
+        Any video encoder of the bundled ffmpeg (``"h264_nvenc"``...) instead of the
+        codec's; a one-frame trial encode checks here and now that it works.
     overwrite : bool
         Replace an existing ``path``.
     n_frames : int, optional
@@ -237,26 +511,41 @@ class VideoWriter:
 
     def __init__(self, path, size, fps, *, audio=None, audio_start=None,
                  audio_duration=None, preset="veryfast", crf=20, pixel_format="rgb24",
-                 overwrite=False, n_frames=None, metadata=None):
+                 overwrite=False, n_frames=None, metadata=None, format=None, codec=None,
+                 transparent=False, encoder=None):
         self.overwrite = bool(overwrite)
         self.metadata = dict(metadata or {})
         self.n_frames = None if n_frames is None else int(n_frames)
-        self.path = check_output(path, overwrite, [audio])
+        self.format_name, self.format, self.codec = output_format(path, format, codec,
+                                                                  transparent)
+        self.transparent = bool(transparent)
+        self.path = check_output(path, overwrite, [audio], self.format_name)
         self.width, self.height = (int(s) for s in size)
         if self.width <= 0 or self.height <= 0:
             raise ValueError(f"frame size must be positive, got {size}")
         check_frame_size(self.width, self.height)
+        if (pixel_format == "rgba") != self.transparent:
+            raise ValueError("pixel_format 'rgba' goes with transparent=True, and only it")
         if pixel_format == "rgb24":
             self.frame_shape = (self.height, self.width, 3)
-        elif pixel_format == "nv12" and not (self.width % 2 or self.height % 2):
+        elif pixel_format == "rgba":
+            self.frame_shape = (self.height, self.width, 4)
+        elif (pixel_format == "nv12" and not (self.width % 2 or self.height % 2)
+              and (self.codec.pix_fmt or "").startswith("yuv")):
             self.frame_shape = (self.height * 3 // 2, self.width)
         else:
-            raise ValueError(f"pixel_format must be 'rgb24', or 'nv12' with an even size; "
-                             f"got {pixel_format!r} at {self.width}x{self.height}")
+            raise ValueError(f"pixel_format must be 'rgb24', or 'nv12' with an even size "
+                             f"and a Y'CbCr format; got {pixel_format!r} at "
+                             f"{self.width}x{self.height} for {self.path}")
         self.pixel_format = pixel_format
         self.fps = as_fraction(fps)
         self.preset, self.crf = check_preset(str(preset)), str(int(crf))
         self.audio_channels, self.channel_mask = None, 0
+        if audio is not None and self.format.audio is None:
+            warnings.warn(f"{self.path} is {self.format_name.upper()}, which has no sound: "
+                          "the audio drives the animation and is left out",
+                          FastvizWarning, stacklevel=2)
+            audio = None
         if isinstance(audio, tuple):
             samples, rate = audio
             if not rate or rate <= 0 or rate != int(rate):
@@ -268,15 +557,24 @@ class VideoWriter:
             with AudioStream(audio) as stream:  # fails now, not after the render
                 self.audio_channels, self.channel_mask = stream.channels, stream.channel_mask
         self.audio, self.audio_start, self.audio_duration = audio, audio_start, audio_duration
+        if encoder is not None:
+            default = self.codec.encoder
+            self.codec = encoder_codec(encoder, self.format_name, self.transparent)
+            trial_encode([*self._video_input(), *self.video_arguments(),
+                          *self.format.muxer_settings, "-f", self.format.muxer],
+                         np.prod(self.frame_shape), encoder, default)
         self.frames_written = 0
         self.command = None
         self._state = "new"
         self._proc = self._tmp = self._wav = None
 
+    def _video_input(self):
+        return ["-f", "rawvideo", "-pix_fmt", self.pixel_format,
+                "-s", f"{self.width}x{self.height}",
+                "-framerate", f"{self.fps.numerator}/{self.fps.denominator}", "-i", "-"]
+
     def _arguments(self, audio):
-        video_in = ["-f", "rawvideo", "-pix_fmt", self.pixel_format,
-                    "-s", f"{self.width}x{self.height}",
-                    "-framerate", f"{self.fps.numerator}/{self.fps.denominator}", "-i", "-"]
+        video_in = self._video_input()
         audio_in, audio_out = [], []
         if audio is not None:
             duration = self.audio_duration
@@ -285,28 +583,36 @@ class VideoWriter:
                 duration = end if duration is None else min(float(duration), end)
             audio_in, audio_out = audio_arguments(audio, self.audio_channels,
                                                   self.channel_mask, self.audio_start,
-                                                  duration)
+                                                  duration, codec=self.format.audio)
+        target = self._tmp if self.format_name != "png" else self._tmp / self.path.name
         tags = [arg for key, value in self.metadata.items()
                 for arg in ("-metadata", f"{key}={value}")]
         return [*video_in, *audio_in, "-map", "0:v:0", *self.video_arguments(), *audio_out,
-                *tags, "-movflags", "+faststart", "-loglevel", "error", "-f", "mp4", "-y",
-                _ffmpeg.file_arg(self._tmp)]
+                *tags, *self.format.muxer_settings, "-loglevel", "error",
+                "-f", self.format.muxer, "-y", _ffmpeg.file_arg(target)]
 
     def video_arguments(self):
         """ffmpeg's video output arguments: filter, encoder and its settings."""
         # BT.709, tagged: untagged video is read as BT.601 or BT.709 depending on the
         # player and the size, which shifts the colours. NV12 is x264's own layout
         # (4:2:0 like yuv420p, chroma interleaved), so it goes in unconverted.
+        codec = self.codec
+        out = codec.alpha_pix_fmt if self.transparent else codec.pix_fmt
+        settings = [a.format(preset=self.preset, crf=self.crf) for a in codec.settings]
+        if not (out or "").startswith("yuv"):  # RGB or a palette: no Y'CbCr to tag
+            return [*(["-vf", codec.filter] if codec.filter else []), "-c:v",
+                    codec.encoder, *settings, *(["-pix_fmt", out] if out else [])]
         video = "setparams=range=tv:colorspace=bt709:color_primaries=bt709:color_trc=bt709"
         if self.pixel_format == "nv12":  # chroma is each 2 x 2 block's: centred
-            pix_fmt = ["-pix_fmt", "nv12", "-chroma_sample_location", "center"]
+            pix_fmt = ["-pix_fmt", "nv12" if codec.nv12 else out,
+                       "-chroma_sample_location", "center"]
         else:
             video = "scale=out_color_matrix=bt709:out_range=tv," + video
-            if self.width % 2 or self.height % 2:
-                video = "pad=ceil(iw/2)*2:ceil(ih/2)*2," + video
-            pix_fmt = ["-pix_fmt", "yuv420p"]
-        return ["-vf", video, "-c:v", "libx264", "-preset", self.preset, "-crf", self.crf,
-                *pix_fmt]
+            if "420" in out and (self.width % 2 or self.height % 2):
+                clear = ":color=black@0" if self.transparent else ""
+                video = f"pad=ceil(iw/2)*2:ceil(ih/2)*2{clear}," + video
+            pix_fmt = ["-pix_fmt", out]
+        return ["-vf", video, "-c:v", codec.encoder, *settings, *pix_fmt]
 
     def open(self):
         """Create the temporary file and start ffmpeg; returns the writer."""
@@ -314,7 +620,10 @@ class VideoWriter:
             raise ValueError(f"VideoWriter for {self.path} was opened already; "
                              "make a new one for another video")
         self._state = "open"
-        self._tmp = temporary_file(self.path)
+        if self.format_name == "png":
+            self._tmp = temporary_folder(self.path)
+        else:
+            self._tmp = temporary_file(self.path)
         try:
             audio = self.audio
             if isinstance(audio, tuple):  # an array: ffmpeg reads it from a scratch WAV
@@ -334,7 +643,7 @@ class VideoWriter:
         return self
 
     def write(self, frames):
-        """Append one uint8 frame, (H, W, 3) or NV12's (3H/2, W), or a block of them."""
+        """Append one uint8 frame, (H, W, 3|4) or NV12's (3H/2, W), or a block of them."""
         if self._state != "open":
             raise ValueError(f"VideoWriter for {self.path} is {self._state_words()}: "
                              "write inside its with block, or after open()")
@@ -368,8 +677,9 @@ class VideoWriter:
             end = self.frames_written / self.fps
             proc, log, command = _ffmpeg.start(
                 ["-i", _ffmpeg.file_arg(self._tmp), "-map", "0", "-c", "copy", "-t",
-                 f"{float(end):.6f}", "-movflags", "+faststart",
-                 "-loglevel", "error", "-f", "mp4", "-y", _ffmpeg.file_arg(cut)])
+                 f"{float(end):.6f}", *self.format.muxer_settings,
+                 "-loglevel", "error", "-f", self.format.muxer, "-y",
+                 _ffmpeg.file_arg(cut)])
             if proc.wait() != 0:
                 raise EncodeError(f"cutting the audio at the last frame of {self.path} "
                                   f"failed\ncommand: {shlex.join(command)}\n"
@@ -412,7 +722,10 @@ class VideoWriter:
                 raise self._error("ffmpeg failed")
             if self.audio is not None and self.frames_written != self.n_frames:
                 self._cut_audio_at_last_frame()
-            publish(self._tmp, self.path, self.overwrite)
+            if self.format_name == "png":
+                publish_frames(self._tmp, self.path, self.overwrite)
+            else:
+                publish(self._tmp, self.path, self.overwrite)
         except BaseException:
             self.abort()
             raise
@@ -425,7 +738,9 @@ class VideoWriter:
         if self._proc is not None:
             _ffmpeg.kill(self._proc)
         for scratch in (self._tmp, self._wav):
-            if scratch is not None and scratch.exists():
+            if scratch is not None and scratch.is_dir():
+                shutil.rmtree(scratch, ignore_errors=True)
+            elif scratch is not None and scratch.exists():
                 scratch.unlink()
 
     def _remove_wav(self):

@@ -1,4 +1,4 @@
-"""Numba kernels: anti-aliased disc splatting into RGB or NV12 frames.
+"""Numba kernels: anti-aliased disc splatting into RGB, RGBA or NV12 frames.
 
 Kernels take arrays, scalars and a preallocated ``out`` and validate nothing; the
 wrappers in ``_raster`` do that. Pixel coordinates are (x, y) with y downward and the
@@ -32,7 +32,9 @@ def _splat_discs_aa(out, xs, ys, radii, values, lut):
 
     xs, ys, radii are in pixels; colour is ``lut[floor(value * len(lut))]``: C channel
     values in 0..255, then an alpha in 0..1, blended "over" by coverage * alpha.
-    C is 3 for RGB, 1 for a luma plane, 2 for interleaved chroma.
+    C is 3 for RGB, 1 for a luma plane, 2 for interleaved chroma, 4 for RGBA with
+    straight (not premultiplied) alpha, whose lut rows are R, G, B, 255, alpha: then
+    coverage * alpha goes into the alpha channel and the colour stays the dot's.
     """
     h, w, n_channels = out.shape
     n_lut = lut.shape[0]
@@ -140,6 +142,8 @@ def _blend(row, i, color, a):
     if color.shape[0] == 3:  # RGB: a constant count in this branch, unrolled, 10% faster
         for c in range(3):
             _mix(row, i, c, color[c], a)
+    elif color.shape[0] == 4:
+        _over(row, i, color, a)
     else:
         for c in range(color.shape[0]):
             _mix(row, i, c, color[c], a)
@@ -152,8 +156,22 @@ def _mix(row, i, c, value, a):
 
 
 @ngjit
+def _over(row, i, color, a):
+    """Straight-alpha "over" of ``color`` (R, G, B, 255) at opacity ``a`` onto RGBA
+    ``row[i]``: alpha a + A (1 - a), colour weighted by each one's share of it."""
+    below = row[i, 3] / 255.0
+    alpha = a + below * (1.0 - a)
+    if alpha <= 0.0:
+        return
+    share = a / alpha
+    for c in range(3):
+        _mix(row, i, c, color[c], share)
+    row[i, 3] = np.uint8(alpha * 255.0 + 0.5)
+
+
+@ngjit
 def _render_frames(out, background, xs, ys, radii, values, lut):
-    """Fill ``out`` (n, H, W, 3) uint8: each frame is the background plus its discs.
+    """Fill ``out`` (n, H, W, C) uint8: each frame is the background plus its discs.
 
     radii and values have shape (n, n_electrodes), radii in pixels.
     """

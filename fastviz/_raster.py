@@ -247,6 +247,8 @@ class FrameRenderer:
         alpha = self.lut[:, 3:]
         self._lut_y = np.hstack([colors[:, :1], alpha]).astype(np.float32)
         self._lut_uv = np.hstack([colors[:, 1:], alpha]).astype(np.float32)
+        self._lut_rgba = np.insert(self.lut, 3, 255.0, axis=1)  # R, G, B, 255, alpha
+        self._clear = None  # the transparent canvas of frames_rgba, made when first used
 
     @property
     def n_electrodes(self):
@@ -305,6 +307,42 @@ class FrameRenderer:
         _render_frames_nv12(out, self._nv12_background, self.xs, self.ys, radii, values,
                             self._lut_y, self._lut_uv)
         return out
+
+    def frames_rgba(self, values, out=None):
+        """Render a block of frames with only the dots, over a transparent canvas.
+
+        The background is not drawn (it set the size and the positions). Alpha holds
+        each dot's exact-area coverage times its opacity, composited "over" where dots
+        meet; colour is straight (not premultiplied), as PNG, ProRes 4444 and VP9 keep it.
+
+        Parameters
+        ----------
+        values : array_like, shape (n_frames, n_electrodes)
+        out : ndarray of uint8, shape (n_frames, H, W, 4), optional
+
+        Returns
+        -------
+        ndarray of uint8, shape (n_frames, H, W, 4)
+
+        Examples
+        --------
+        >>> r = FrameRenderer(np.zeros((40, 60, 3), np.uint8), [10], [20])
+        >>> frames = r.frames_rgba([[1.0]])
+        >>> frames.shape, int(frames[0, 0, 0, 3]), int(frames[0, 20, 10, 3])
+        ((1, 40, 60, 4), 0, 255)
+        """
+        values, radii, out = self._prepare(values, out, (self.height, self.width, 4))
+        if self._clear is None:
+            self._clear = np.zeros((self.height, self.width, 4), np.uint8)
+        _render_frames(out, self._clear, self.xs, self.ys, radii, values, self._lut_rgba)
+        return out
+
+    def frame_shape(self, pixel_format):
+        """Shape of one frame in ``pixel_format``: ``"rgb24"`` (``frames``), ``"rgba"``
+        (``frames_rgba``) or ``"nv12"`` (``frames_nv12``)."""
+        width, height = self.nv12_size
+        return {"rgb24": (self.height, self.width, 3), "rgba": (self.height, self.width, 4),
+                "nv12": (height * 3 // 2, width)}[pixel_format]
 
     def _prepare(self, values, out, frame_shape):
         """Checked (values, radii in pixels, output buffer) for a block of frames."""

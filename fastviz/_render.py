@@ -1,4 +1,4 @@
-"""The pipeline: audio -> envelopes -> per-electrode amplitudes -> frames -> MP4."""
+"""The pipeline: audio -> envelopes -> per-electrode amplitudes -> frames -> video."""
 import difflib
 import math
 import tempfile
@@ -14,8 +14,20 @@ from . import _ffmpeg
 from ._analysis import audio_envelopes, scale_minmax
 from ._audio import as_channels_first, check_channel
 from ._demo import DEMO_DOT_SIZE, demo_scene, jingle_bells
-from ._encode import VideoWriter, as_fraction, check_output, check_preset, source_tag
-from ._errors import Cancelled, FastvizError, FastvizWarning, InputError
+from ._encode import (
+    FORMATS,
+    GIF_FPS,
+    GIF_WIDTH,
+    PICTURE,
+    VideoWriter,
+    as_fraction,
+    check_output,
+    check_preset,
+    output_format,
+    source_tag,
+    speed_settings,
+)
+from ._errors import Cancelled, FastvizError, FastvizWarning, InputError, OutputError
 from ._ffmpeg import check_frame_size
 from ._progress import progress_bar
 from ._raster import FrameRenderer, values_at
@@ -49,10 +61,12 @@ class Options:
     bands_by : ``"y"`` (bottom electrodes get the lowest band), ``"x"`` (left ones do)
         or ``"table"`` (the table's ``band`` column); default the column when the table
         has one, else ``"y"``.
-    fps : frame rate (number or ``"a/b"``), default 30.
+    fps : frame rate (number or ``"a/b"``), default 30 (a GIF: 15).
     jobs : render threads; None or -1 uses every core.
-    preset, crf : libx264 settings. Default ``veryfast`` and 20: the encoder is the
-        slowest stage, and veryfast is twice as fast as ``medium`` at 20 (visually clean).
+    speed : ``"fastest"``, ``"balanced"`` (default) or ``"smallest"``: x264 settings
+        measured to keep VMAF 95 against lossless (``_encode.SPEEDS``, README).
+    preset, crf : libx264 (and x265) settings, for experts; each given one replaces
+        the speed's own.
     start, duration : seconds of the audio to skip, and to keep.
     channel : analyse this channel (0-based) instead of the mono mix.
     cmap, dot_size, alpha : see ``FrameRenderer``. ``dot_size`` default: 100 points
@@ -60,6 +74,12 @@ class Options:
         largest dot as wide as the median distance between nearest electrodes.
     overwrite : replace an existing output.
     progress : show a progress bar on stderr.
+    format, codec : the output's format (a key of ``_encode.FORMATS``; default from its
+        extension) and codec (``"hevc"``, ``"av1"``...; default the format's first).
+        A GIF is at most 480 pixels wide unless ``size`` is given.
+    transparent : only the dots, with an alpha channel (.mov, .webm, PNG frames).
+    encoder : any video encoder of the bundled ffmpeg (``"h264_nvenc"``), checked by a
+        one-frame trial encode before the analysis.
 
     Examples
     --------
@@ -79,8 +99,9 @@ class Options:
     look: str = None
     fps: object = 30
     jobs: int = None
-    preset: str = "veryfast"
-    crf: int = 20
+    speed: str = None
+    preset: str = None
+    crf: int = None
     start: float = None
     duration: float = None
     channel: int = None
@@ -89,6 +110,10 @@ class Options:
     alpha: float = 1.0
     overwrite: bool = False
     progress: bool = True
+    format: str = None
+    codec: str = None
+    transparent: bool = False
+    encoder: str = None
 
     def __post_init__(self):
         fps = as_fraction(self.fps)
@@ -121,6 +146,9 @@ class Options:
         if self.jobs is not None and not (_is_whole(self.jobs) and self.jobs != 0):
             raise ValueError(f"jobs must be a whole number of threads, or -1 for every "
                              f"core, got {self.jobs!r}")
+        preset, crf = speed_settings(self.speed, self.preset, self.crf)
+        object.__setattr__(self, "preset", preset)  # frozen: set once, here
+        object.__setattr__(self, "crf", crf)
         check_preset(self.preset)
         if not (_is_whole(self.crf) and 0 <= self.crf <= 51):
             raise ValueError(f"crf must be a whole number in 0..51, got {self.crf!r}")
@@ -178,10 +206,17 @@ def make_scene(options, names=None):
     if background is None and options.montage is None:  # electrodes alone: the brain
         background, demo_electrodes = demo_scene()
         electrodes = demo_electrodes if electrodes is None else electrodes
-    return build_scene(background, electrodes, montage=options.montage, size=options.size,
-                       fit=options.fit, bg_color=options.bg_color,
-                       brightness=options.brightness, invert=options.invert,
-                       names=names)
+    def build(size):
+        return build_scene(background, electrodes, montage=options.montage, size=size,
+                           fit=options.fit, bg_color=options.bg_color,
+                           brightness=options.brightness, invert=options.invert,
+                           names=names)
+
+    scene = build(options.size)
+    height, width = scene.background.shape[:2]
+    if options.size is None and options.format == "gif" and width > GIF_WIDTH:
+        scene = build((GIF_WIDTH, max(1, round(height * GIF_WIDTH / width))))  # slides
+    return scene
 
 
 def make_renderer(options, names=None, scene=None):
@@ -199,6 +234,23 @@ def make_renderer(options, names=None, scene=None):
                          sizes=scene.sizes)
 
 
+def output_options(function, output, options, inputs=()):
+    """``Options`` for writing ``output``: its format resolved from the name (a GIF at
+    15 fps unless ``fps`` is given), checked with the output before any work."""
+    opts = options_from(function, options)
+    format = output_format(output, opts.format, opts.codec, opts.transparent)[0]
+    opts = replace(opts, format=format)
+    if format == "gif" and "fps" not in options:
+        opts = replace(opts, fps=GIF_FPS)
+    check_output(output, opts.overwrite, inputs, format)
+    if opts.encoder is not None:  # a writer made and dropped: it runs the trial encode
+        width, height = opts.size or (256, 144)
+        VideoWriter(output, (width + width % 2, height + height % 2), opts.fps,
+                    overwrite=True, format=format, codec=opts.codec,
+                    encoder=opts.encoder, pixel_format=FORMATS[format].frames)
+    return opts
+
+
 def frame_count(duration, fps):
     """ceil(duration * fps): enough frames to cover the audio, the last one partly."""
     return max(1, math.ceil(round(duration * as_fraction(fps), 9)))
@@ -214,8 +266,11 @@ def frame_values(amplitudes, rate, fps, first, stop, rows=None):
     return values if rows is None else values[:, rows]
 
 
-def iter_frames(renderer, values, n_frames, jobs=None):
-    """Yield blocks of NV12 frames ``[0, n_frames)`` in order, drawn by joblib threads.
+def iter_frames(renderer, values, n_frames, jobs=None, pixel_format="nv12"):
+    """Yield blocks of frames ``[0, n_frames)`` in order, drawn by joblib threads.
+
+    ``pixel_format`` is ``"nv12"`` (``frames_nv12``), ``"rgb24"`` (``frames``) or
+    ``"rgba"`` (``frames_rgba``).
 
     ``values(first, stop)`` gives the (stop - first, n_electrodes) values of those
     frames (``frame_values``). Each worker renders ``CHUNK_FRAMES`` at a time into its
@@ -230,12 +285,13 @@ def iter_frames(renderer, values, n_frames, jobs=None):
     jobs = -1 if jobs is None else int(jobs)
     n_jobs = max(1, jobs if jobs > 0 else cpu_count() + 1 + jobs)
     n_jobs = min(n_jobs, -(-n_frames // CHUNK_FRAMES))  # no idle buffers for short videos
-    width, height = renderer.nv12_size
-    buffers = [np.empty((CHUNK_FRAMES, height * 3 // 2, width), np.uint8)
+    draw = {"nv12": renderer.frames_nv12, "rgb24": renderer.frames,
+            "rgba": renderer.frames_rgba}[pixel_format]
+    buffers = [np.empty((CHUNK_FRAMES, *renderer.frame_shape(pixel_format)), np.uint8)
                for _ in range(n_jobs)]
 
     def block(first, stop, out):
-        return renderer.frames_nv12(values(first, stop), out[:stop - first])
+        return draw(values(first, stop), out[:stop - first])
 
     window = CHUNK_FRAMES * n_jobs
     with Parallel(n_jobs=n_jobs, backend="threading") as parallel:
@@ -287,14 +343,21 @@ def unless_cancelled(blocks, cancel, what):
 
 def write_video(plan, output, options, cancel=None):
     """Render ``plan``'s frames and encode them through one ffmpeg."""
-    writer = VideoWriter(output, plan.renderer.nv12_size, plan.fps, audio=plan.audio,
+    renderer = plan.renderer
+    pixel_format = "rgba" if options.transparent else FORMATS[options.format or "mp4"].frames
+    size = (renderer.nv12_size if pixel_format == "nv12"
+            else (renderer.width, renderer.height))
+    writer = VideoWriter(output, size, plan.fps, audio=plan.audio,
                          audio_start=plan.audio_start, audio_duration=plan.audio_duration,
-                         preset=options.preset, crf=options.crf, pixel_format="nv12",
+                         preset=options.preset, crf=options.crf, pixel_format=pixel_format,
                          overwrite=options.overwrite, n_frames=plan.n_frames,
-                         metadata=plan.metadata())
+                         metadata=plan.metadata(), format=options.format,
+                         codec=options.codec, transparent=options.transparent,
+                         encoder=options.encoder)
     with _ffmpeg.reaper(), writer, progress_bar(plan.n_frames, Path(output).name,
                                                 options.progress) as bar:
-        blocks = iter_frames(plan.renderer, plan.values, plan.n_frames, options.jobs)
+        blocks = iter_frames(renderer, plan.values, plan.n_frames, options.jobs,
+                             pixel_format)
         for frames in unless_cancelled(blocks, cancel, f"the render of {output}"):
             writer.write(frames)
             bar.update(len(frames))
@@ -327,14 +390,16 @@ def _where(opts):
 
 def render(audio, output, *, client=None, scheduler=None, segments=None,
            segment_seconds=None, segment_dir=None, cancel=None, **options):
-    """Render an audio file to an MP4 of electrodes pulsing on a brain, with the audio.
+    """Render an audio file to a video of electrodes pulsing on a brain, with the audio.
 
     Parameters
     ----------
     audio : str or Path
         Any audio file ffmpeg decodes.
     output : str or Path
-        The MP4 to write; an existing file is kept unless ``overwrite=True``.
+        The video to write, its format from its extension (``.mp4``, ``.webm``,
+        ``.mov``, ``.gif``, a folder or ``%05d.png`` for PNG frames); an existing file
+        is kept unless ``overwrite=True``.
     client, scheduler, segments, segment_seconds, segment_dir : optional
         Render in segments on Dask (``pip install 'fastviz[dask]'``) and join them:
         see ``fastviz._distributed.render_segments``. ``scheduler`` is ``"local"``,
@@ -346,8 +411,9 @@ def render(audio, output, *, client=None, scheduler=None, segments=None,
         front end's "stop" button.
     **options
         See ``Options``: background, electrodes, montage, size, fit, bg_color,
-        brightness, bands_by, look, fps, jobs, preset, crf, start, duration, channel,
-        cmap, dot_size, alpha, overwrite, progress.
+        brightness, invert, bands_by, look, fps, jobs, speed, preset, crf, start,
+        duration, channel, cmap, dot_size, alpha, overwrite, progress, format, codec,
+        transparent, encoder.
 
     Returns
     -------
@@ -359,12 +425,16 @@ def render(audio, output, *, client=None, scheduler=None, segments=None,
 
         render("song.wav", "song.mp4", fps=25, preset="ultrafast")
     """
-    opts = options_from("render", options)
-    check_output(output, opts.overwrite, [audio, opts.background, opts.electrodes])
+    opts = output_options("render", output, options,
+                          [audio, options.get("background"), options.get("electrodes")])
     split = dict(client=client, scheduler=scheduler, n_segments=segments,
                  segment_seconds=segment_seconds, segment_dir=segment_dir)
     if not any(v is not None for v in split.values()):
         return write_video(plan_render(audio, opts), output, opts, cancel)
+    if opts.format != "mp4" or opts.codec not in (None, "h264") or opts.encoder:
+        raise OutputError(f"output {output}: segments are libx264 MP4 (.mp4, .m4v), "
+                          "joined by stream copy; render other formats and encoders in "
+                          "one piece")
     from ._distributed import check_split, render_segments  # they import this module
 
     check_split(**split)  # before the analysis
@@ -444,7 +514,7 @@ def _cut(values, rate, audio, start, duration):
 
 def render_signal(data, output, rate=None, *, audio=None, scaling="minmax",
                   smoothing=None, **options):
-    """Render any per-electrode signal to an MP4, optionally with sound.
+    """Render any per-electrode signal to a video, optionally with sound.
 
     Parameters
     ----------
@@ -452,7 +522,7 @@ def render_signal(data, output, rate=None, *, audio=None, scaling="minmax",
         An (n_electrodes, n_times) array sampled at ``rate``, or an MNE object whose
         ECoG, sEEG, DBS or EEG channels are drawn (Epochs are averaged first).
     output : str or Path
-        The MP4 to write.
+        The video to write, as for ``render``.
     rate : float, optional
         Sampling rate in Hz of an array ``data``.
     audio : str, Path or (samples, rate), optional
@@ -480,11 +550,11 @@ def render_signal(data, output, rate=None, *, audio=None, scaling="minmax",
         raw = mne.io.RawArray(data, info)
         render_signal(raw, "ecog.mp4", smoothing=5.0)
     """
-    opts = options_from("render_signal", options)
+    opts = output_options("render_signal", output, options,
+                          [audio if not isinstance(audio, tuple) else None])
     if opts.channel is not None:
         raise ValueError("channel picks an audio channel to analyse; render_signal draws "
                          "every electrode of its signal, so pass a subset of it instead")
-    check_output(output, opts.overwrite, [audio if not isinstance(audio, tuple) else None])
     values, rate, names, locs = _signal(data, rate)
     values, audio = _cut(values, rate, audio, opts.start, opts.duration)
     if opts.background is None and opts.electrodes is None and locs is not None:
@@ -520,7 +590,7 @@ def _write_png(picture, output, overwrite, inputs):
 
     from ._encode import publish, temporary_file
 
-    path = check_output(output, overwrite, inputs, suffixes=(".png",))
+    path = check_output(output, overwrite, inputs, format=PICTURE)
     part = temporary_file(path)
     try:
         Image.fromarray(picture).save(part, format="PNG")
@@ -562,7 +632,7 @@ def frame(audio, at, output=None, **options):
     opts = options_from("frame", options)
     if output is not None:
         check_output(output, opts.overwrite, [audio, opts.background, opts.electrodes],
-                     suffixes=(".png",))
+                     format=PICTURE)
     if not (isinstance(at, (int, float, np.number)) and 0 <= at < math.inf):
         raise ValueError(f"at must be a finite number of seconds >= 0, got {at!r}")
     plan = plan_render(audio, opts)
@@ -607,7 +677,7 @@ def layout(output=None, **options):
     opts = options_from("layout", options)
     inputs = [opts.background, opts.electrodes]
     if output is not None:
-        check_output(output, opts.overwrite, inputs, suffixes=(".png",))
+        check_output(output, opts.overwrite, inputs, format=PICTURE)
     scene = make_scene(opts)
     picture = draw_layout(scene, scene_bands(scene, len(FREQS), opts.bands_by, _where(opts)))
     if output is not None:

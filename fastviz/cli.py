@@ -19,6 +19,8 @@ EPILOG = """examples:
   fastviz render talk.mp3 -o talk.mp4 --background brain.png --electrodes grid.csv
   fastviz render take.flac -o take.mp4 --start 60 --duration 30 --size 1280x720 -y
   fastviz render eeg.wav -o eeg.mp4 --montage biosemi64 --dot-size auto
+  fastviz render song.wav -o overlay.mov --transparent   only the dots, with alpha
+  fastviz render song.wav -o frames/                     numbered PNG frames
   fastviz frame song.wav --at 12 -o frame.png     the frame the video shows at 12 s
   fastviz layout --electrodes grid.csv --background brain.png -o layout.png
 
@@ -29,7 +31,8 @@ Nothing is left at the output path unless the video is complete."""
 # Library messages name Python keywords; the command line names its flags instead.
 _OPTIONS = ("background", "electrodes", "size", "fps", "jobs", "crf", "preset", "start",
             "duration", "channel", "cmap", "segments", "segment_seconds", "scheduler",
-            "montage", "fit", "bg_color", "bands_by", "dot_size", "at")
+            "montage", "fit", "bg_color", "bands_by", "dot_size", "at", "format", "codec",
+            "transparent", "encoder", "speed")
 _FLAGS = {"overwrite=True": "-y", "electrodes=...": "--electrodes",
           **{name: f"--{name.replace('_', '-')}" for name in _OPTIONS}}
 _KEYWORD = re.compile(r"\b(overwrite=True|electrodes=\.\.\.|"
@@ -107,13 +110,14 @@ def _parser():
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"fastviz {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
-    render = commands.add_parser("render", help="render an audio file to an MP4",
+    render = commands.add_parser("render", help="render an audio file to a video",
                                  epilog=EPILOG,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     render.add_argument("audio", nargs="+", help="audio file (WAV, FLAC, OGG, MP3, a "
                         "video's sound...); with --outdir, several files, folders or globs")
     where = render.add_mutually_exclusive_group(required=True)
-    where.add_argument("-o", "--output", help="MP4 to write")
+    where.add_argument("-o", "--output", help="video to write: .mp4, .webm, .mov, .gif, "
+                       "or a folder/ or %%05d.png pattern for PNG frames")
     where.add_argument("--outdir", help="render each input to OUTDIR/NAME.mp4; existing "
                        "videos are skipped (a rerun resumes) unless -y")
     dask = render.add_argument_group("Dask (pip install 'fastviz[dask]')")
@@ -129,7 +133,7 @@ def _parser():
                                epilog=EPILOG,
                                formatter_class=argparse.RawDescriptionHelpFormatter)
     demo.add_argument("-o", "--output", default="jinglebells.mp4",
-                      help="MP4 to write (default: %(default)s)")
+                      help="video to write, as for render -o (default: %(default)s)")
     looks = commands.add_parser("looks", help="list the bundled looks (--look NAME)")
     looks.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     looks.set_defaults(quiet=True)
@@ -176,8 +180,8 @@ def _parser():
         scene.add_argument("--dot-size", type=_dot_size, help="points across the largest "
                            "dot, or auto: as wide as the median spacing of neighbouring "
                            "electrodes (default: 100, the post's; the demo's scene 34)")
-        sub.add_argument("--fps", default="30", help="frame rate up to 240, e.g. 25 or "
-                         "30000/1001 (default: %(default)s)")
+        sub.add_argument("--fps", help="frame rate up to 240, e.g. 25 or 30000/1001 "
+                         "(default: 30; a GIF 15)")
         if sub is frame:
             for flag in ("--start", "--duration"):
                 sub.add_argument(flag, type=float, help=f"as for render {flag}")
@@ -189,10 +193,22 @@ def _parser():
                              help="show a traceback with an error")
             continue
         sub.add_argument("--jobs", type=int, help="render threads (default: all cores)")
-        sub.add_argument("--preset", default="veryfast", help="libx264 preset, ultrafast "
-                         "(fastest, biggest file) to veryslow (default: %(default)s)")
-        sub.add_argument("--crf", type=int, default=20, help="libx264 quality, 0 (lossless) "
-                         "to 51; lower is better (default: %(default)s)")
+        sub.add_argument("--speed", help="fastest (ultrafast, CRF 26), balanced "
+                         "(veryfast, CRF 20) or smallest (medium, CRF 26): measured, each "
+                         "at VMAF 95 or more (default: balanced)")
+        sub.add_argument("--preset", help="libx264 preset, ultrafast (fastest, biggest "
+                         "file) to veryslow, instead of the speed's")
+        sub.add_argument("--crf", type=int, help="libx264 quality, 0 (lossless) to 51; "
+                         "lower is better; instead of the speed's")
+        out = sub.add_argument_group("output format (default: from the extension)")
+        out.add_argument("--format", help="mp4, webm, mov, gif or png (frames), instead "
+                         "of the extension's")
+        out.add_argument("--codec", help="h264 (default), hevc or av1 in .mp4; vp9 "
+                         "(default) or av1 in .webm")
+        out.add_argument("--transparent", action="store_true", help="only the dots, with "
+                         "an alpha channel: .mov (ProRes 4444), .webm (VP9), PNG frames")
+        out.add_argument("--encoder", help="any video encoder of the bundled ffmpeg, "
+                         "e.g. h264_nvenc (needs its driver and device here)")
         sub.add_argument("--start", type=float, help="seconds of audio to skip")
         sub.add_argument("--duration", type=float, help="seconds of audio to render")
         sub.add_argument("--channel", type=int,
@@ -259,15 +275,17 @@ def _run(args):
     cmap = args.cmap
     if cmap and "," in cmap:
         cmap = [c.strip() for c in cmap.split(",")]
-    options = dict(scene, fps=args.fps, start=args.start, duration=args.duration,
-                   channel=args.channel, cmap=cmap)
-    if args.dot_size is not None:
-        options["dot_size"] = args.dot_size
+    options = dict(scene, start=args.start, duration=args.duration, channel=args.channel,
+                   cmap=cmap)
+    for name in ("dot_size", "fps"):  # without --fps, the format's rate (a GIF's is 15)
+        if getattr(args, name) is not None:
+            options[name] = getattr(args, name)
     if args.command == "frame":
         frame(args.audio, args.at, args.output, **options)
         return args.output
-    options.update(jobs=args.jobs, preset=args.preset, crf=args.crf,
-                   progress=not args.quiet)
+    options.update(jobs=args.jobs, speed=args.speed, preset=args.preset, crf=args.crf,
+                   progress=not args.quiet, format=args.format, codec=args.codec,
+                   transparent=args.transparent, encoder=args.encoder)
     options = {k: v for k, v in options.items() if v is not None}
     if args.command == "demo":
         return demo(args.output, **options)
@@ -301,6 +319,9 @@ def _batch(args, options, split):
     if any(split[k] is not None for k in ("segments", "segment_seconds", "segment_dir")):
         raise ValueError("--outdir renders whole files in parallel; --segments, "
                          "--segment-seconds and --segment-dir split one file")
+    if options.get("transparent") or options.get("format"):
+        raise ValueError("--outdir writes NAME.mp4 videos; --transparent and --format "
+                         "need one output, -o")
     options = {k: v for k, v in options.items() if k not in ("overwrite", "progress")}
     outcomes = render_batch(args.audio, args.outdir, scheduler=args.scheduler,
                             overwrite=args.overwrite, progress=not args.quiet, **options)

@@ -46,8 +46,24 @@ def decode_nv12(path, size):
     return _decode(path, "nv12").reshape(-1, height * 3 // 2, width)
 
 
-def _decode(path, pix_fmt):
+def decode_rgba(path, size, decoder=None):
+    """All frames of a video, or of numbered PNGs, as (n, H, W, 4) uint8. ffmpeg reads
+    VP9's alpha only with ``decoder="libvpx-vp9"``."""
+    width, height = size
+    return _decode(path, "rgba", decoder).reshape(-1, height, width, 4)
+
+
+def _decode(path, pix_fmt, decoder=None):
     ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
-    raw = subprocess.run([ffmpeg, "-v", "error", "-i", str(path), "-f", "rawvideo",
+    codec = ["-c:v", decoder] if decoder else []
+    raw = subprocess.run([ffmpeg, "-v", "error", *codec, "-i", str(path), "-f", "rawvideo",
                           "-pix_fmt", pix_fmt, "-"], capture_output=True, check=True).stdout
     return np.frombuffer(raw, np.uint8)
+
+
+def streams(path):
+    """ffmpeg's description of a file's streams: ``Video: vp9 (Profile 0), yuv420p(tv,
+    bt709...``, one line each."""
+    info = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
+                          capture_output=True, text=True).stderr
+    return [line.strip() for line in info.splitlines() if "Stream #" in line]

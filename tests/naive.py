@@ -54,3 +54,17 @@ def to_nv12(rgb, matrix=BT709):
     h, w = rgb.shape[:2]
     ycc = np.asarray(rgb, float) @ matrix[:, :3].T + matrix[:, 3]
     return ycc[..., 0], ycc[..., 1:].reshape(h // 2, 2, w // 2, 2, 2).mean(axis=(1, 3))
+
+
+def composite_rgba(height, width, discs):
+    """Discs (cx, cy, r, rgb 0..255, alpha) "over" a transparent canvas, in float, with
+    straight alpha: (rgb (H, W, 3) in 0..255, alpha (H, W) in 0..1)."""
+    rgb = np.zeros((height, width, 3))
+    alpha = np.zeros((height, width))
+    for cx, cy, r, colour, opacity in discs:
+        a = disc_coverage(height, width, cx, cy, r, samples=200) * opacity
+        over = a + alpha * (1 - a)
+        share = np.divide(a, over, out=np.zeros_like(a), where=over > 0)
+        rgb += (np.asarray(colour, float) - rgb) * share[..., None]
+        alpha = over
+    return rgb, alpha

@@ -214,8 +214,8 @@ def test_messages_speak_the_callers_language(tmp_path, capsys):
     assert "the demo song" in err and "fastviz-" not in err
     assert main(["demo", "-o", str(tmp_path / "d.mp4"), "--start", "40", "-q"]) == 1
     assert "past the end of the demo song" in capsys.readouterr().err
-    assert main(["render", str(wav), "-o", str(tmp_path / "o.webm"), "-q"]) == 1
-    assert ".mp4" in capsys.readouterr().err and not (tmp_path / "o.webm").exists()
+    assert main(["render", str(wav), "-o", str(tmp_path / "o.avi"), "-q"]) == 1
+    assert ".mp4" in capsys.readouterr().err and not (tmp_path / "o.avi").exists()
     table = tmp_path / "e.csv"
     table.write_text("x_2d,y_2d\n10,abc\n")
     assert main(["render", str(wav), "-o", str(tmp_path / "t.mp4"), "-q", "--background",
@@ -230,7 +230,7 @@ def test_messages_speak_the_callers_language(tmp_path, capsys):
 def test_help_shows_defaults_and_examples():
     done = subprocess.run([sys.executable, "-m", "fastviz", "render", "--help"],
                           capture_output=True, text=True, env={**os.environ, "COLUMNS": "100"})
-    for words in ("default: 30", "default: veryfast", "default: 20", "lower is better",
+    for words in ("default: 30", "default: balanced", "(veryfast, CRF 20)", "lower is better",
                   "examples:", "exit codes"):
         assert words in " ".join(done.stdout.split()), words
 

@@ -1,0 +1,248 @@
+"""Every output format written and decoded back; what cannot work is refused up front."""
+import os
+import re
+
+import numpy as np
+import pytest
+from helpers import decode_frames, decode_rgba, probe, streams, tone, write_wav
+from naive import composite_rgba
+
+import fastviz
+from fastviz import FastvizWarning, FrameRenderer, OutputError, VideoWriter
+from fastviz.cli import main
+
+SIZE = (64, 48)
+
+
+def gradient(n):
+    """n smooth RGB frames, each a little brighter: every codec keeps them close."""
+    y, x = np.mgrid[0:48, 0:64]
+    base = np.stack([x * 3 + 20, y * 4 + 10, (x + y) * 2], axis=-1)
+    return np.stack([np.clip(base + 6 * i, 0, 255) for i in range(n)]).astype(np.uint8)
+
+
+@pytest.fixture
+def wav(tmp_path):
+    return write_wav(tmp_path / "s.wav", tone(440, 0.3), 44100)
+
+
+@pytest.mark.parametrize("name, kw, video, audio", [
+    ("h.mp4", {}, "h264", "aac"),
+    ("x.mp4", {"codec": "hevc"}, "hevc", "aac"),
+    ("a.mp4", {"codec": "av1"}, "av1", "aac"),
+    ("v.webm", {}, "vp9", "opus"),
+    ("a.webm", {"codec": "av1"}, "av1", "opus"),
+    ("p.mov", {}, "prores", "aac"),
+    ("v.mkv", {"format": "webm"}, "vp9", "opus"),  # the format named, not the extension's
+])
+def test_each_format_decodes_back(tmp_path, name, kw, video, audio):
+    frames = gradient(12)
+    with VideoWriter(tmp_path / name, SIZE, 24, audio=(tone(440, 1.0), 44100), **kw) as v:
+        v.write(frames)
+    n, size, audios, seconds = probe(tmp_path / name)
+    assert (n, size, audios) == (12, SIZE, [audio])
+    assert seconds == pytest.approx(0.5, abs=0.03)  # the sound stops with the last frame
+    assert np.abs(decode_frames(tmp_path / name, SIZE).astype(int) - frames).mean() < 2
+    picture = streams(tmp_path / name)[0]
+    assert f"Video: {video}" in picture and "bt709" in picture
+
+
+def test_nv12_frames_into_other_codecs(tmp_path):
+    r = FrameRenderer(gradient(1)[0], [20, 40], [20, 30])
+    values = np.array([[0.5, 1.0], [1.0, 0.2]])
+    for name, codec in (("v.webm", None), ("x.mp4", "hevc")):
+        with VideoWriter(tmp_path / name, SIZE, 24, pixel_format="nv12", codec=codec) as v:
+            v.write(r.frames_nv12(values))
+        decoded = decode_frames(tmp_path / name, SIZE).astype(int)
+        assert np.abs(decoded - r.frames(values)).mean() < 3
+
+
+def test_gif_is_small_slow_and_silent(tmp_path, wav, capsys):
+    gif = tmp_path / "s.gif"
+    with pytest.warns(FastvizWarning, match="no sound"):
+        fastviz.render(wav, gif, progress=False)
+    n, size, audios, _ = probe(gif)  # the 800 x 600 brain at 15 fps, for slides
+    assert (n, size, audios) == (5, (480, 360), [])
+    assert main(["render", str(wav), "-o", str(tmp_path / "t.gif"), "--size", "64x48",
+                 "--fps", "10", "-q"]) == 0
+    assert probe(tmp_path / "t.gif")[:2] == (3, SIZE)
+    assert capsys.readouterr().err.count("note:") == 1
+    frames = gradient(4)  # palette-optimised: a smooth picture stays close
+    with VideoWriter(tmp_path / "g.gif", SIZE, 10) as v:
+        v.write(frames)
+    assert np.abs(decode_frames(tmp_path / "g.gif", SIZE).astype(int) - frames).mean() < 4
+
+
+def test_png_frames_in_a_folder_or_a_pattern(tmp_path):
+    frames = gradient(5)
+    for output, first in ((f"{tmp_path}/out/", "out/00000.png"),
+                          (tmp_path / "f_%03d.png", "f_000.png")):
+        with VideoWriter(output, SIZE, 30) as v:
+            v.write(frames)
+        assert (tmp_path / first).is_file()
+        pattern = tmp_path / first.replace("00000", "%05d").replace("000", "%03d")
+        assert np.array_equal(decode_frames(pattern, SIZE), frames)  # lossless
+        with pytest.raises(OutputError, match="exists"):
+            VideoWriter(output, SIZE, 30)
+        with VideoWriter(output, SIZE, 30, overwrite=True) as v:
+            v.write(frames[::-1])
+        assert np.array_equal(decode_frames(pattern, SIZE), frames[::-1])
+    with pytest.raises(RuntimeError), VideoWriter(f"{tmp_path}/gone/", SIZE, 30) as v:
+        v.write(frames)
+        raise RuntimeError("mid-stream")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f_000.png", "f_001.png",
+                                                          "f_002.png", "f_003.png",
+                                                          "f_004.png", "out"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        f"{i:05d}.png" for i in range(5)]
+
+
+def test_one_png_is_a_picture_and_frames_are_a_folder(tmp_path, wav, capsys):
+    with pytest.raises(OutputError, match="PNG frames go in a folder"):
+        fastviz.render(wav, tmp_path / "x.png")
+    assert main(["frame", str(wav), "--at", "0", "-o", f"{tmp_path}/fr/"]) == 1
+    assert "one PNG picture" in capsys.readouterr().err
+    assert main(["frame", str(wav), "--at", "0", "-o", str(tmp_path / "f.png"), "-q"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.png", "s.wav"]
+
+
+def test_every_container_carries_the_source_tag(tmp_path, wav):
+    from fastviz._encode import read_source_tag, source_tag
+
+    for name in ("t.mp4", "t.webm", "t.mov"):
+        fastviz.render(wav, tmp_path / name, size=SIZE, progress=False)
+        assert read_source_tag(tmp_path / name) == source_tag(wav)
+
+
+@pytest.mark.parametrize("name, kw, works", [
+    ("o.mp4", {"transparent": True}, ".mov (prores)"),
+    ("o.gif", {"transparent": True}, ".webm (vp9)"),
+    ("o.webm", {"codec": "av1", "transparent": True}, "PNG frames"),
+    ("o.webm", {"codec": "hevc"}, ".m4v/.mp4 (h264, hevc, av1)"),
+    ("o.avi", {}, ".webm (vp9, av1)"),
+])
+def test_impossible_combinations_are_refused_up_front(tmp_path, wav, name, kw, works):
+    with pytest.raises(OutputError, match=re.escape(works)):
+        fastviz.render(wav, tmp_path / name, **kw)
+    assert list(tmp_path.iterdir()) == [wav]
+
+
+def test_refusals_name_the_flags(tmp_path, wav, capsys):
+    assert main(["render", str(wav), "-o", str(tmp_path / "o.mp4"), "--transparent"]) == 1
+    assert "error: output" in (err := capsys.readouterr().err) and "--transparent needs" in err
+    assert main(["render", str(wav), "-o", str(tmp_path / "o.mp4"), "--format", "avi"]) == 1
+    assert "--format must be one of mp4, webm, mov, gif, png" in capsys.readouterr().err
+    with pytest.raises(OutputError, match="segments are libx264 MP4"):
+        fastviz.render(wav, tmp_path / "o.webm", segments=2)
+
+
+def two_dots(n_frames=2):
+    """A renderer with two overlapping red dots, their values, and the reference
+    straight-alpha composite of each frame."""
+    r = FrameRenderer(gradient(1)[0], [20.3, 40.6], [20.7, 28.2], cmap="red",
+                      dot_size=300, alpha=0.8)
+    values = np.array([[0.9, 0.5], [0.4, 1.0], [1.0, 1.0]])[:n_frames]
+    expected = [composite_rgba(48, 64, [(x, y, scale * v, (255, 0, 0), 0.8)
+                                        for x, y, scale, v in zip(r.xs, r.ys,
+                                                                  r.radius_scale, row)])
+                for row in values]
+    return r, values, expected
+
+
+def test_rgba_kernel_is_straight_alpha_over(tmp_path):
+    r = FrameRenderer(gradient(1)[0], [20.3, 40.6], [20.7, 28.2], cmap=["blue", "red"],
+                      dot_size=300, alpha=0.7, min_value=1.0)
+    frames = r.frames_rgba([[0.0, 1.0]])
+    rgb, alpha = composite_rgba(48, 64, [
+        (r.xs[0], r.ys[0], r.radius_scale[0], (0, 0, 255), .7),
+        (r.xs[1], r.ys[1], r.radius_scale[1], (255, 0, 0), .7)])
+    assert np.abs(frames[0, ..., 3] - alpha * 255).max() <= 1
+    seen = alpha > 0.05  # colour is straight: full strength even at a faint edge
+    assert np.abs(frames[0, ..., :3] - rgb)[seen].max() <= 2
+    assert (frames[0, ~(alpha > 0)] == 0).all()  # nothing drawn: the background is not
+
+
+def test_transparent_png_alpha_is_the_exact_coverage(tmp_path):
+    r, values, expected = two_dots()
+    with VideoWriter(f"{tmp_path}/t/", SIZE, 30, transparent=True,
+                     pixel_format="rgba") as v:
+        v.write(r.frames_rgba(values))
+    decoded = decode_rgba(tmp_path / "t" / "%05d.png", SIZE)
+    assert np.array_equal(decoded, r.frames_rgba(values))  # PNG keeps every byte
+    for frame, (_, alpha) in zip(decoded, expected):
+        assert np.abs(frame[..., 3] - alpha * 255).max() <= 1
+        assert (frame[alpha > 0, :3] == (255, 0, 0)).all()  # straight, not premultiplied
+
+
+def test_transparent_prores_and_vp9_keep_the_alpha(tmp_path):
+    r, values, expected = two_dots()
+    # ProRes 4444 within a level or two; VP9 is lossy, alpha too, and chroma at 4:2:0
+    # mixes a dot's edge with the transparent black beside it: close on average
+    for name, decoder, worst, mean in (("t.mov", None, 2, 0.5), ("t.webm", "libvpx-vp9",
+                                                                  None, 3)):
+        with VideoWriter(tmp_path / name, SIZE, 30, transparent=True,
+                         pixel_format="rgba") as v:
+            v.write(r.frames_rgba(values))
+        decoded = decode_rgba(tmp_path / name, SIZE, decoder)
+        assert len(decoded) == 2
+        for frame, (_, alpha) in zip(decoded, expected):
+            error = np.abs(frame[..., 3] - alpha * 255)
+            colour = np.abs(frame[alpha > 0.5, :3].astype(int) - (255, 0, 0))
+            assert error.mean() < mean and colour.mean() < mean, name
+            assert worst is None or max(error.max(), colour.max()) <= worst, name
+
+
+def test_transparent_render_draws_only_the_dots(tmp_path):
+    r, values, _ = two_dots(3)
+    background = gradient(1)[0]
+    fastviz.render_signal(values.T, f"{tmp_path}/fr/", rate=30, background=background,
+                          electrodes=np.column_stack([[20.3, 40.6], [20.7, 28.2]]),
+                          cmap="red", dot_size=300, alpha=0.8, scaling=(0, 1),
+                          transparent=True, progress=False)
+    decoded = decode_rgba(tmp_path / "fr" / "%05d.png", SIZE)
+    assert np.array_equal(decoded, r.frames_rgba(values))  # the picture is not drawn
+
+
+def test_an_encoder_that_cannot_run_here_is_refused_with_ffmpegs_reason(tmp_path, wav,
+                                                                         capsys):
+    if os.path.exists("/dev/nvidia0"):
+        pytest.skip("an NVIDIA GPU is here: h264_nvenc may well work")
+    with pytest.raises(fastviz.EncodeError) as caught:
+        VideoWriter(tmp_path / "n.mp4", SIZE, 30, encoder="h264_nvenc")
+    message = str(caught.value)
+    assert "encoder h264_nvenc does not work here" in message
+    assert "ffmpeg said:\n[h264_nvenc" in message and "default, libx264" in message
+    assert main(["render", str(wav), "-o", str(tmp_path / "o.mp4"),
+                 "--encoder", "h264_nvenc"]) == 1  # before the analysis
+    assert "--encoder must name one that works here" in capsys.readouterr().err
+    assert main(["render", str(wav), "-o", str(tmp_path / "o.mp4"),
+                 "--encoder", "h265"]) == 1
+    assert "--encoder must be a video encoder" in capsys.readouterr().err
+    with pytest.raises(OutputError, match="an encoder can be chosen for"):
+        fastviz.render(wav, tmp_path / "o.gif", encoder="libx264")
+    with pytest.raises(OutputError, match="segments are libx264"):
+        fastviz.render(wav, tmp_path / "o.mp4", encoder="libx265", segments=2)
+    assert sorted(tmp_path.iterdir()) == [wav]
+
+
+@pytest.mark.parametrize("name, encoder, video", [
+    ("x.mp4", "libx265", "hevc"), ("m.mp4", "mpeg4", "mpeg4"), ("v.webm", "libvpx", "vp8")])
+def test_an_encoder_that_runs_here_is_used(tmp_path, name, encoder, video):
+    frames = gradient(6)
+    with VideoWriter(tmp_path / name, SIZE, 24, encoder=encoder,
+                     audio=(tone(440, 0.25), 44100)) as v:
+        v.write(frames)
+    assert probe(tmp_path / name)[:2] == (6, SIZE)
+    picture = streams(tmp_path / name)[0]
+    assert f"Video: {video}" in picture and "yuv420p(tv, bt709" in picture
+    # another encoder runs at its own default settings: close, not as close
+    assert np.abs(decode_frames(tmp_path / name, SIZE).astype(int) - frames).mean() < 8
+
+
+def test_a_formats_own_encoder_keeps_its_settings(tmp_path, wav):
+    default = VideoWriter(tmp_path / "a.mp4", SIZE, 30, preset="fast", crf=18)
+    chosen = VideoWriter(tmp_path / "a.mp4", SIZE, 30, preset="fast", crf=18,
+                         encoder="libx264")
+    assert chosen.video_arguments() == default.video_arguments()
+    fastviz.render(wav, tmp_path / "r.mp4", encoder="libx265", size=SIZE, progress=False)
+    assert "Video: hevc" in streams(tmp_path / "r.mp4")[0]
