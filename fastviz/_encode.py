@@ -9,6 +9,7 @@ output should be.
 import functools
 import hashlib
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -315,6 +316,11 @@ def check_output(path, overwrite=False, inputs=(), format=None):
                               "destroy the input, so choose another name")
     if os.path.lexists(first) and not overwrite:  # a dangling symlink counts too
         raise OutputError(f"output {first} exists; pass overwrite=True to replace it")
+    if pattern is not None and not overwrite and numbered_files(pattern):
+        found = numbered_files(pattern)
+        raise OutputError(f"output {path}: {len(found)} numbered frame(s) are there "
+                          f"already ({found[0].name} first); pass overwrite=True to "
+                          "replace the sequence")
     folder = path.parent
     if pattern is not None and not folder.exists():  # made when the frames are done
         folder = folder.parent
@@ -391,10 +397,30 @@ def temporary_folder(pattern):
         raise OutputError(f"cannot write {pattern}: {exc.strerror}") from None
 
 
+def numbered_files(pattern):
+    """The files that ``pattern`` (``DIR/NAME%05d.png``) numbers, as they are now.
+
+    Examples
+    --------
+    >>> numbered_files(Path("/nonexistent/%05d.png"))
+    []
+    """
+    head, _, rest = pattern.name.partition("%")
+    tail = rest.split("d", 1)[1] if "d" in rest else ""
+    number = re.compile(re.escape(head) + r"\d+" + re.escape(tail))
+    if not pattern.parent.is_dir():
+        return []
+    return sorted(p for p in pattern.parent.iterdir() if number.fullmatch(p.name))
+
+
 def publish_frames(tmp, pattern, overwrite=False):
     """Move the finished frames in ``tmp`` into ``pattern``'s folder, each as ``publish``
-    moves a video, then remove ``tmp``."""
+    moves a video, then remove ``tmp``. With ``overwrite`` the sequence is replaced
+    whole: frames of an earlier, longer render are removed, not left after the new."""
     pattern.parent.mkdir(exist_ok=True)
+    if overwrite:
+        for old in numbered_files(pattern):
+            old.unlink()
     for frame in sorted(tmp.iterdir()):
         publish(frame, pattern.parent / frame.name, overwrite)
     tmp.rmdir()
@@ -438,13 +464,20 @@ def audio_arguments(audio, channels, channel_mask=0, start=None, duration=None,
     audio encoder (``aac``, ``libopus``).
     """
     inputs, chain = input_arguments(audio, start, duration)
+    extra = []
     if channels > MAX_AAC_CHANNELS:  # AAC stops at 8 channels: average them
         mean = "+".join(f"{1 / channels:.6f}*c{i}" for i in range(channels))
         chain += f",pan=stereo|c0={mean}|c1={mean}"
+        channels = 2
+    elif codec == "libopus" and channels > 2:
+        # Opus's surround mappings take only Vorbis layouts, and code an LFE channel
+        # narrow: any 3 to 8 channels go as discrete channels (mapping family 255),
+        # each kept whole and in its place. Browsers may downmix them; ffmpeg keeps them.
+        extra = ["-mapping_family", "255"]
     elif not channel_mask and channels in UNLABELLED_LAYOUTS:
         chain += f",channelmap=channel_layout={UNLABELLED_LAYOUTS[channels]}"
-    bitrate = 192 if channels <= 2 else 96 * min(channels, MAX_AAC_CHANNELS)
-    outputs = ["-map", f"{input_index}:a:0", "-af", chain, "-c:a", codec,
+    bitrate = 192 if channels <= 2 else 96 * channels
+    outputs = ["-map", f"{input_index}:a:0", "-af", chain, "-c:a", codec, *extra,
                "-b:a", f"{bitrate}k"]
     return inputs, outputs
 

@@ -246,3 +246,36 @@ def test_a_formats_own_encoder_keeps_its_settings(tmp_path, wav):
     assert chosen.video_arguments() == default.video_arguments()
     fastviz.render(wav, tmp_path / "r.mp4", encoder="libx265", size=SIZE, progress=False)
     assert "Video: hevc" in streams(tmp_path / "r.mp4")[0]
+
+
+def test_png_frames_never_mix_with_an_earlier_sequence(tmp_path, wav):
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    (folder / "00005.png").write_bytes(b"someone's frame")
+    with pytest.raises(OutputError, match="numbered frame"):  # refused before any work
+        fastviz.render(wav, str(folder) + "/", size=(64, 48), duration=0.3,
+                       progress=False)
+    assert sorted(p.name for p in folder.iterdir()) == ["00005.png"]
+    with pytest.warns(FastvizWarning):
+        fastviz.render(wav, str(folder) + "/", size=(64, 48), duration=1.0,
+                       overwrite=True, progress=False)
+        fastviz.render(wav, str(folder) + "/", size=(64, 48), duration=0.2,
+                       overwrite=True, progress=False)
+    assert len(list(folder.iterdir())) == 6  # the shorter sequence, whole, alone
+
+
+@pytest.mark.parametrize("channels", [4, 6])
+def test_webm_keeps_every_channel(tmp_path, channels):
+    from test_correctness import decoded_audio
+
+    rate = 48000
+    t = np.arange(rate) / rate
+    sound = np.stack([0.5 * np.sin(2 * np.pi * 440 * (k + 1) * t) for k in range(channels)])
+    audio = write_wav(tmp_path / "multi.wav", sound.astype(np.float32), rate)
+    out = fastviz.render(audio, tmp_path / "m.webm", size=(64, 48), progress=False)
+    heard, heard_rate = decoded_audio(out)
+    middle = heard[heard_rate // 4:-heard_rate // 4]
+    peaks = np.fft.rfftfreq(len(middle), 1 / heard_rate)[
+        np.abs(np.fft.rfft(middle, axis=0)).argmax(axis=0)]
+    assert heard.shape[1] == channels and np.allclose(peaks, 440 * np.arange(1, channels + 1),
+                                                      atol=5)
