@@ -16,6 +16,8 @@ from ._errors import InputError
 FITS = ("pad", "stretch", "crop")
 LOOK_KEYS = ("description", "cmap", "bg_color", "brightness", "invert", "alpha",
              "dot_size")
+LOOK_TYPES = {"invert": "bool", "alpha": "fraction", "brightness": "positive",
+              "dot_size": "positive"}
 TABLE_COLUMNS = ("name", "x_2d", "y_2d", "band", "color", "size")
 
 
@@ -476,7 +478,11 @@ def build_scene(background=None, electrodes=None, *, montage=None, size=None, fi
                              f"{points.shape}; for separate x and y arrays pass "
                              "np.column_stack([xs, ys])")
         xs, ys = points.T
-    picture = load_background(background, bg_color=bg_color)
+    # transparent pixels must end up bg_color like the letterbox: composite them over
+    # the colour that the brightness and inversion below turn into bg_color
+    under = np.clip(np.asarray(_rgb255(bg_color), float) / float(brightness), 0, 255)
+    under = 255 - under if invert else under
+    picture = load_background(background, bg_color=tuple(under / 255))
     if invert:  # a white page turns black: a dark look on a light picture
         picture = 255 - picture
     if brightness != 1:
@@ -607,4 +613,16 @@ def load_look(look):
     if unknown:
         raise InputError(f"{where}: unknown key(s) {unknown}; a look sets "
                          f"{', '.join(LOOK_KEYS)}")
+    for key, value in settings.items():  # checked here, so errors name the look
+        expected = LOOK_TYPES.get(key)
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if expected == "bool" and not isinstance(value, bool):
+            raise InputError(f"{where}: the {key} value must be true or false, "
+                             f"got {value!r}")
+        if key == "dot_size" and value == "auto":
+            continue
+        if expected in ("fraction", "positive") and not (
+                number and (0 <= value <= 1 if expected == "fraction" else value > 0)):
+            what = "a number from 0 to 1" if expected == "fraction" else "a number above 0"
+            raise InputError(f"{where}: the {key} value must be {what}, got {value!r}")
     return {k: v for k, v in settings.items() if k != "description"}

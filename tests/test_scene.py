@@ -369,3 +369,14 @@ def test_an_extra_cell_and_a_dataframe(tmp_path, picture):
 def test_auto_dot_size_ignores_repeated_electrodes():
     xs, ys = [0, 10, 20, 0, 10, 20], [0, 0, 0, 0, 0, 0]
     assert auto_dot_size(xs, ys, 1440) == auto_dot_size(xs[:3], ys[:3], 1440)
+
+
+@pytest.mark.parametrize("body, words", [('invert = "no"', "true or false"),
+                                         ("brightness = -2", "above 0"),
+                                         ('brightness = "bright"', "above 0"),
+                                         ("alpha = 5", "from 0 to 1"),
+                                         ("dot_size = -5", "above 0")])
+def test_look_values_are_checked_and_the_look_named(tmp_path, body, words):
+    (tmp_path / "look.toml").write_text(f"[mine]\n{body}\n")
+    with pytest.raises(InputError, match=f"look mine in .*look.toml: .*{words}"):
+        load_look(tmp_path / "look.toml")
