@@ -37,6 +37,7 @@ class Scene:
     bands: np.ndarray = None
     colors: np.ndarray = None
     sizes: np.ndarray = None
+    lines: tuple = None  # each electrode's line in its table file, for messages
     placed_xs: np.ndarray = None  # the positions as given, before the fit to the frame
     placed_ys: np.ndarray = None
 
@@ -135,7 +136,8 @@ def _read_csv(path):
             with warnings.catch_warnings():
                 warnings.simplefilter("error", pd.errors.ParserWarning)
                 return pd.read_csv(path, skipinitialspace=True, encoding=encoding,
-                                   dtype=str, keep_default_na=False, index_col=False)
+                                   dtype=str, keep_default_na=False, index_col=False,
+                                   skip_blank_lines=False)
         except UnicodeDecodeError:
             continue
         except pd.errors.ParserWarning:
@@ -164,6 +166,10 @@ def read_table(path):
         table, path = path.astype(str), "(a table from Python)"
     else:
         table, path = _read_csv(Path(path)), Path(path)
+        # blank lines were kept so a row's index is its line in the file (header 1)
+        blank = [all(not str(v).strip() for v in row) for row in table.itertuples(False)]
+        table = table[~np.array(blank, bool)] if blank else table
+    lines = [int(i) + 2 for i in table.index]
     table.columns = [str(c).strip() for c in table.columns]
     missing = [c for c in ("x_2d", "y_2d") if c not in table.columns]
     if missing:
@@ -174,7 +180,7 @@ def read_table(path):
     cells = {c: [str(v).strip() for v in table[c]] for c in table.columns}
 
     def where(row, column):
-        return f"electrode table {path}: row {row + 2}, column {column}"
+        return f"electrode table {path}: row {lines[row]}, column {column}"
 
     def numbers(column, whole=False, default=None):
         out = np.empty(len(table))
@@ -215,7 +221,7 @@ def read_table(path):
                     raise InputError(f"{where(row, 'color')} is not a colour: "
                                      f"{text!r}") from None
         result["colors"] = colors
-    result["path"] = path
+    result["path"], result["lines"] = path, tuple(lines)
     return result
 
 
@@ -251,7 +257,7 @@ def check_inside(table, width, height):
         off = (values < -0.5) | (values > size - 0.5)
         if off.any():
             row = int(np.argmax(off))
-            raise InputError(f"electrode table {table['path']}: row {row + 2}, column "
+            raise InputError(f"electrode table {table['path']}: row {table['lines'][row]}, column "
                              f"{column}: {values[row]:g} is outside the picture "
                              f"(0 to {size - 1} pixels, the picture is {width} x {height})")
 
@@ -433,7 +439,8 @@ def scene_bands(scene, n_bands, by=None, where="the scene"):
                          "from the table")
     if scene.bands.max() >= n_bands:
         row = int(np.argmax(scene.bands >= n_bands))
-        raise InputError(f"{where}: row {row + 2}, column band: {scene.bands[row]} is not a "
+        line = row + 2 if scene.lines is None else scene.lines[row]
+        raise InputError(f"{where}: row {line}, column band: {scene.bands[row]} is not a "
                          f"band; there are {n_bands}, 0 to {n_bands - 1}")
     return scene.bands
 
@@ -457,7 +464,7 @@ def build_scene(background=None, electrodes=None, *, montage=None, size=None, fi
     if isinstance(electrodes, (str, Path)):
         table = read_table(electrodes)
         xs, ys = table["xs"], table["ys"]
-        extras = {k: table[k] for k in ("names", "bands", "colors", "sizes")}
+        extras = {k: table[k] for k in ("names", "bands", "colors", "sizes", "lines")}
     elif isinstance(electrodes, dict):
         if names is None:
             raise InputError("electrodes as a dict need channel names: use "
@@ -470,7 +477,7 @@ def build_scene(background=None, electrodes=None, *, montage=None, size=None, fi
     elif hasattr(electrodes, "columns"):
         table = read_table(electrodes)
         xs, ys = table["xs"], table["ys"]
-        extras = {k: table[k] for k in ("names", "bands", "colors", "sizes")}
+        extras = {k: table[k] for k in ("names", "bands", "colors", "sizes", "lines")}
     else:
         points = np.asarray(electrodes, float)
         if points.ndim != 2 or points.shape[1] != 2:

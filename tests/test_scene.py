@@ -380,3 +380,9 @@ def test_look_values_are_checked_and_the_look_named(tmp_path, body, words):
     (tmp_path / "look.toml").write_text(f"[mine]\n{body}\n")
     with pytest.raises(InputError, match=f"look mine in .*look.toml: .*{words}"):
         load_look(tmp_path / "look.toml")
+
+
+def test_rows_are_lines_of_the_file_blank_lines_included(tmp_path, picture):
+    (tmp_path / "e.csv").write_text("x_2d,y_2d\n\n10,10\n\n20,abc\n")
+    with pytest.raises(InputError, match="row 5, column y_2d"):
+        make_scene(Options(background=picture, electrodes=tmp_path / "e.csv"))
