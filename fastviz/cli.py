@@ -169,11 +169,7 @@ def _parser():
                            "lowest), or the table's band column (default: the column if "
                            "the table has one, else y)")
         if sub is layout:
-            sub.add_argument("-y", "--overwrite", action="store_true",
-                             help="replace an existing output")
-            sub.add_argument("-q", "--quiet", action="store_true", help="no message")
-            sub.add_argument("--debug", action="store_true",
-                             help="show a traceback with an error")
+            _output_flags(sub, "no message")
             continue
         scene.add_argument("--cmap", help="matplotlib colour map name, one colour, or "
                            "colours joined by commas (default: the post's red-light-green)")
@@ -186,11 +182,7 @@ def _parser():
             for flag in ("--start", "--duration"):
                 sub.add_argument(flag, type=float, help=f"as for render {flag}")
             sub.add_argument("--channel", type=int, help="as for render --channel")
-            sub.add_argument("-y", "--overwrite", action="store_true",
-                             help="replace an existing output")
-            sub.add_argument("-q", "--quiet", action="store_true", help="no message")
-            sub.add_argument("--debug", action="store_true",
-                             help="show a traceback with an error")
+            _output_flags(sub, "no message")
             continue
         sub.add_argument("--jobs", type=int, help="render threads (default: all cores)")
         sub.add_argument("--speed", help="fastest (ultrafast, CRF 26), balanced "
@@ -213,12 +205,15 @@ def _parser():
         sub.add_argument("--duration", type=float, help="seconds of audio to render")
         sub.add_argument("--channel", type=int,
                          help="analyse this channel (from 0) instead of the mono mix")
-        sub.add_argument("-y", "--overwrite", action="store_true",
-                         help="replace an existing output")
-        sub.add_argument("-q", "--quiet", action="store_true", help="no progress")
-        sub.add_argument("--debug", action="store_true",
-                         help="show a traceback with an error")
+        _output_flags(sub, "no progress")
     return parser
+
+
+def _output_flags(sub, quiet):
+    sub.add_argument("-y", "--overwrite", action="store_true",
+                     help="replace an existing output")
+    sub.add_argument("-q", "--quiet", action="store_true", help=quiet)
+    sub.add_argument("--debug", action="store_true", help="show a traceback with an error")
 
 
 def main(argv=None):

@@ -1,6 +1,7 @@
 """Real files in, real files decoded back out."""
 import re
 import subprocess
+from pathlib import Path
 
 import imageio_ffmpeg
 import numpy as np
@@ -67,3 +68,21 @@ def streams(path):
     info = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
                           capture_output=True, text=True).stderr
     return [line.strip() for line in info.splitlines() if "Stream #" in line]
+
+
+def hidden(folder):
+    """Names of the hidden files in ``folder`` (where a ``.part`` file would be)."""
+    return [p.name for p in Path(folder).iterdir() if p.name.startswith(".")]
+
+
+def ffmpeg_processes_in(folder):
+    """ffmpeg processes whose command line names something inside ``folder``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if "ffmpeg" in cmdline and str(folder) in cmdline:
+            found.append(cmdline)
+    return found

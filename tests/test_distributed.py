@@ -18,7 +18,7 @@ from pathlib import Path
 import imageio_ffmpeg
 import numpy as np
 import pytest
-from helpers import decode_nv12, probe, tone, write_wav
+from helpers import decode_nv12, ffmpeg_processes_in, hidden, probe, tone, write_wav
 
 from fastviz import Cancelled, FastvizError, FrameRenderer, load_audio, render
 from fastviz._distributed import (
@@ -159,21 +159,6 @@ def segment_files(folder):
     return [p for p in Path(folder).rglob("*") if p.suffix in (".mp4", ".part", ".txt")]
 
 
-def hidden(folder):
-    return [p.name for p in Path(folder).iterdir() if p.name.startswith(".")]
-
-
-def ffmpeg_processes_in(folder):
-    """ffmpeg processes whose command line names something inside ``folder``."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        try:
-            cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
-        except OSError:
-            continue
-        if "ffmpeg" in cmdline and str(folder) in cmdline:
-            found.append(cmdline)
-    return found
 
 
 def encoding(pid):

@@ -4,11 +4,10 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import tone, write_wav
+from helpers import ffmpeg_processes_in, hidden, tone, write_wav
 
 import fastviz
 from fastviz import EncodeError, InputError, OutputError, VideoWriter
@@ -25,20 +24,7 @@ def run_cli(capsys, *args):
     return code, capsys.readouterr().err
 
 
-def leftovers(folder):
-    return [p.name for p in Path(folder).iterdir() if p.name.startswith(".")]
-
-
-def ffmpeg_processes_writing(folder):
-    found = []
-    for proc in Path("/proc").iterdir():
-        try:
-            cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
-        except OSError:
-            continue
-        if "ffmpeg" in cmdline and str(folder) in cmdline:
-            found.append(cmdline)
-    return found
+leftovers, ffmpeg_processes_writing = hidden, ffmpeg_processes_in  # the names used here
 
 
 def test_missing_audio(tmp_path, capsys):
