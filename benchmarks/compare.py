@@ -1,6 +1,21 @@
 """fastviz against the post's matplotlib + moviepy pipeline, the encoder alone, and showcqt.
 
     python benchmarks/compare.py [--quick]     # quick: 20 s of audio instead of 180 s
+    python benchmarks/compare.py --quick --only-equal-vmaf   # the last section alone
+
+The last section, "at equal VMAF", asks what the speed-up is when fastviz's video is
+at least as good as the post's. Each pipeline's video is scored (VMAF, the bundled
+ffmpeg's libvmaf, as in quality.py) against a lossless encode (x264 CRF 0) of its OWN
+frames: the post's matplotlib frames written by moviepy with ``-crf 0``, fastviz's
+``render(..., crf=0)`` of the same input. The post's video is moviepy's default (x264
+``medium``, CRF 23); fastviz is scored at each ``--speed`` (fastest, balanced = the
+default, smallest) and, while no ultrafast point reaches the post's score, at
+ultrafast with CRF going down from 25 in steps of 1 (the fastest preset at any CRF;
+``fastest`` is ultrafast CRF 26). The match is the candidate at or above the post's
+VMAF with the least wall s in that one scoring run. Then the post, the match and
+fastviz's default are timed side by side, EQ_ROUNDS rounds, the order rotated each
+round (ABC BCA CAB); the section prints every round, the median and best wall s, the
+least CPU s, and the load average before each round (the machine is shared).
 
 Input for every run: the demo's Jingle Bells looped to the length (44.1 kHz 16-bit WAV),
 the bundled brain resized to 1000 x 1000 with Pillow, its 80 electrodes scaled to it
@@ -62,6 +77,8 @@ RUNS = [  # (label, kind, preset; None = fastviz's default): the whole audio
 ]
 PAIR_PRESETS = ("veryfast", "medium")
 PAIR_ROUNDS = 3  # floor and fastviz alternate (AB BA AB); each row is its best round
+EQ_ROUNDS = 3  # equal-VMAF timing: post, match, default, order rotated each round
+EQ_SPEEDS = ("fastest", "balanced", "smallest")
 
 
 def n_pair():
@@ -140,8 +157,10 @@ def child_post(tmp, out, preset):
 
     audio = AudioFileClip(str(tmp / "song.wav"))
     clip = VideoClip(frame_function=frame, duration=duration).with_audio(audio)
+    crf = [] if args.crf is None else ["-crf", str(args.crf)]  # None: x264's 23
     clip.write_videofile(str(out), fps=FPS, codec="libx264", preset=preset,
-                         audio_codec="aac", temp_audiofile_path=str(tmp), logger=None)
+                         audio_codec="aac", temp_audiofile_path=str(tmp), logger=None,
+                         ffmpeg_params=crf or None)
     audio.close()
     return {"analysis_s": analysis}
 
@@ -197,15 +216,19 @@ def child_showcqt(tmp, out, preset):
 def child_fastviz(tmp, out, preset):
     import fastviz
 
+    given = {"preset": preset, "crf": args.crf, "speed": args.speed}
     fastviz.render(tmp / "song.wav", out, background=tmp / "brain.png",
                    electrodes=tmp / "electrodes.csv", progress=False, overwrite=True,
-                   **({} if preset is None else {"preset": preset}))
+                   **{k: v for k, v in given.items() if v is not None})
     return {}
 
 
-def run_child(kind, preset, tmp):
+def run_child(kind, preset, tmp, extra=()):
+    """Run ``compare.py --child KIND``; ``extra``: more hidden options (--crf, --speed,
+    --out)."""
     cmd = [sys.executable, __file__, "--child", kind, "--tmp", str(tmp),
            "--seconds", str(args.seconds)] + (["--preset", preset] if preset else [])
+    cmd += list(extra)
     start, cpu = time.perf_counter(), _children_cpu()
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp)
     wall, cpu = time.perf_counter() - start, _children_cpu() - cpu
@@ -354,6 +377,134 @@ def main():
     return 1 if failed else 0
 
 
+def _opts(spec):
+    """Hidden child options and a label for a fastviz setting (speed or preset + CRF)."""
+    if "speed" in spec:
+        from fastviz._encode import SPEEDS
+
+        preset, crf = SPEEDS[spec["speed"]]
+        return (["--speed", spec["speed"]],
+                f"fastviz --speed {spec['speed']} ({preset}, CRF {crf})")
+    return (["--preset", spec["preset"], "--crf", str(spec["crf"])],
+            f"fastviz {spec['preset']}, CRF {spec['crf']}")
+
+
+def _video_info(ffmpeg, path):
+    """The video stream's codec line, e.g. 'h264 (High), yuv420p(progressive)'."""
+    import re
+
+    err = subprocess.run([ffmpeg, "-hide_banner", "-nostdin", "-i", str(path)],
+                         capture_output=True, text=True).stderr
+    found = re.search(r"Video: (h264 \([^)]*\)[^,]*, \w+)", err)
+    return found.group(1) if found else "?"
+
+
+def equal_vmaf():
+    """The speed-up over the post at equal VMAF, and at the defaults (module docstring)."""
+    import imageio_ffmpeg
+    from quality import vmaf  # benchmarks/quality.py: libvmaf, default model
+
+    ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+    if args.only_equal_vmaf:
+        print(f"command: python {' '.join(sys.argv)}")
+        print(f"machine: {os.cpu_count()} cores (nproc), {platform.platform()}, Python "
+              f"{platform.python_version()}, ffmpeg {imageio_ffmpeg.get_ffmpeg_version()}")
+    else:
+        print()
+    print(f"== at equal VMAF: {args.seconds:g} s of Jingle Bells (looped), {SIZE}x{SIZE}, "
+          f"{N_ELECTRODES} electrodes, {FPS} fps; each video's VMAF against x264 CRF 0 "
+          "of its own pipeline's frames", flush=True)
+    print("load average (1, 5, 15 min) at the start: "
+          + " ".join(f"{x:.2f}" for x in os.getloadavg()), flush=True)
+    with tempfile.TemporaryDirectory(prefix="fastviz-equal-vmaf-") as name:
+        tmp = Path(name)
+        make_inputs(tmp, args.seconds)
+
+        def run(kind, preset, extra, out):
+            r = run_child(kind, preset, tmp, [*extra, "--out", out])
+            if r is None:
+                raise SystemExit(f"equal-VMAF section: {kind} {preset} {extra} failed")
+            return r
+
+        print("-- scoring: one run each (wall s: the child's lifetime, everything "
+              "included; MB: the MP4 with its AAC audio)")
+        print(f"{'video':<44}{'wall s':>8}{'CPU s':>7}{'MB':>7}{'VMAF':>7}  stream")
+        run("post", "ultrafast", ["--crf", "0"], "post-ref.mp4")  # lossless: any preset
+        run("fastviz", None, ["--crf", "0"], "fastviz-ref.mp4")
+        for ref in ("post-ref.mp4", "fastviz-ref.mp4"):
+            print(f"{'reference ' + ref:<44}{'':>8}{'':>7}"
+                  f"{(tmp / ref).stat().st_size / 1e6:7.1f}{'':>7}  "
+                  f"{_video_info(ffmpeg, tmp / ref)}")
+
+        def score(kind, preset, extra, label, ref):
+            out = f"{kind}-{len(scored)}.mp4"
+            r = run(kind, preset, extra, out)
+            r.update(label=label, extra=extra, mb=(tmp / out).stat().st_size / 1e6,
+                     vmaf=vmaf(ffmpeg, tmp / out, tmp / ref))
+            print(f"{label:<44}{r['wall_s']:8.1f}{r['cpu_s']:7.1f}{r['mb']:7.2f}"
+                  f"{r['vmaf']:7.2f}  {_video_info(ffmpeg, tmp / out)}", flush=True)
+            (tmp / out).unlink()
+            scored.append(r)
+            return r
+
+        scored = []
+        post = score("post", "medium", [], "post: matplotlib + moviepy (medium, CRF 23)",
+                     "post-ref.mp4")
+        for speed in EQ_SPEEDS:
+            extra, label = _opts({"speed": speed})
+            score("fastviz", None, extra, label, "fastviz-ref.mp4")
+        default = scored[1 + EQ_SPEEDS.index("balanced")]
+        crf = 25
+        while crf >= 0 and not any(r["vmaf"] >= post["vmaf"] and "ultrafast" in r["label"]
+                                   for r in scored[1:]):
+            extra, label = _opts({"preset": "ultrafast", "crf": crf})
+            score("fastviz", None, extra, label, "fastviz-ref.mp4")
+            crf -= 1
+        passing = [r for r in scored[1:] if r["vmaf"] >= post["vmaf"]]
+        if not passing:
+            print("no fastviz setting reached the post's VMAF")
+            return 1
+        match = min(passing, key=lambda r: r["wall_s"])
+        print(f"match: {match['label']}, VMAF {match['vmaf']:.2f} >= the post's "
+              f"{post['vmaf']:.2f} (the least wall s of the {len(passing)} at or above it)")
+
+        members = [("post", "medium", [], post["label"]),
+                   ("fastviz", None, match["extra"], match["label"] + " (match)")]
+        if default is not match:
+            members.append(("fastviz", None, default["extra"],
+                            default["label"] + " (default)"))
+        tries = {m[3]: [] for m in members}
+        print(f"-- timing side by side: {EQ_ROUNDS} rounds, order rotated each round",
+              flush=True)
+        for i in range(EQ_ROUNDS):
+            order = members[i % len(members):] + members[:i % len(members)]
+            load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+            walls = []
+            for kind, preset, extra, label in order:
+                r = run(kind, preset, extra, "timed.mp4")
+                tries[label].append(r)
+                walls.append(f"{label.split(':')[0].split(' (')[0]} {r['wall_s']:.1f}")
+            print(f"round {i + 1} (load {load}), wall s: " + "; ".join(walls),
+                  flush=True)
+        print(f"{'run':<52}{'median wall':>12}{'best wall':>10}{'least CPU':>10}"
+              f"{'frames/s':>9}")
+        n = round(args.seconds * FPS)
+        stats = {}
+        for label, rs in tries.items():
+            stats[label] = (float(np.median([r["wall_s"] for r in rs])),
+                            min(r["wall_s"] for r in rs), min(r["cpu_s"] for r in rs))
+            med, best, cpu = stats[label]
+            print(f"{label:<52}{med:12.1f}{best:10.1f}{cpu:10.1f}{n / med:9.1f}")
+        p = stats[post["label"]]
+        for label in list(tries)[1:]:
+            f = stats[label]
+            print(f"post / {label}: {p[0] / f[0]:.2f}x median wall, {p[1] / f[1]:.2f}x "
+                  f"best wall, {p[2] / f[2]:.2f}x least CPU")
+    print("load average (1, 5, 15 min) at the end: "
+          + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+    return 0
+
+
 def _vm(pid):
     """(VmRSS, VmHWM) of a process in MB; zeros once it is gone."""
     try:
@@ -394,7 +545,7 @@ def child():
     watch.start()
     tmp = Path(args.tmp)
     run = globals()[f"child_{args.child}"]
-    report = run(tmp, tmp / f"{args.child}-{args.preset}.mp4", args.preset)
+    report = run(tmp, tmp / (args.out or f"{args.child}-{args.preset}.mp4"), args.preset)
     stop.set()
     watch.join()
     report.update(peak_mb=peaks["total"], ffmpeg_mb=peaks["ffmpeg"],
@@ -407,9 +558,15 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="20 s of audio, not 180 s")
     parser.add_argument("--seconds", type=float, help="audio length (overrides --quick)")
-    for hidden in ("--child", "--tmp", "--preset"):
+    parser.add_argument("--only-equal-vmaf", action="store_true",
+                        help="run only the last section, the speed-up at equal VMAF")
+    for hidden in ("--child", "--tmp", "--preset", "--speed", "--out"):
         parser.add_argument(hidden, help=argparse.SUPPRESS)
+    parser.add_argument("--crf", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.seconds is None:
         args.seconds = 20.0 if args.quick else 180.0
-    sys.exit(child() if args.child else main())
+    if args.child:
+        sys.exit(child())
+    status = 0 if args.only_equal_vmaf else main()
+    sys.exit(equal_vmaf() or status)
