@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._analysis import electrode_bands
 from ._errors import InputError
 
 FITS = ("pad", "stretch", "crop")
@@ -417,12 +418,8 @@ def electrode_bands_by(xs, ys, n_bands, by="y"):
     """
     if by not in ("x", "y"):
         raise ValueError(f"bands_by must be x, y or table, got {by!r}")
-    # y grows downward, so the lowest band is at the largest y; x at the smallest x
-    along = -np.asarray(ys, float) if by == "y" else np.asarray(xs, float)
-    span = along.max() - along.min()
-    if span == 0:
-        return np.zeros(len(along), int)
-    return np.minimum(((along - along.min()) / span * n_bands).astype(int), n_bands - 1)
+    # electrode_bands puts band 0 at the largest y (the bottom); mirrored, the left
+    return electrode_bands(ys if by == "y" else -np.asarray(xs, float), n_bands)
 
 
 def scene_bands(scene, n_bands, by=None, where="the scene"):

@@ -244,28 +244,27 @@ def _overclaiming_wav(folder):
 @pytest.mark.parametrize("make", [_cut_float_wav, _overclaiming_wav],
                          ids=["truncated", "header-claims-more"])
 def test_damaged_audio_renders_what_is_there_or_fails_cleanly(tmp_path, capsys, make):
-    audio = make(tmp_path)
-    out = tmp_path / "o.mp4"
-    code, err = cli(capsys, "render", audio, "-o", out, *FAST)
-    if code == 0:
-        n_frames, size, codecs, seconds = probe(out)
-        assert n_frames >= 1 and size == (64, 48) and codecs == ["aac"], err
-        assert_nothing_left(tmp_path)
-    else:
-        assert_failed_cleanly(code, err, out, audio)
+    renders_or_fails_cleanly(tmp_path, capsys, make(tmp_path))
 
 
 def test_very_short_audio_renders_or_names_the_minimum(tmp_path, capsys):
     audio = write_wav(tmp_path / "blip.wav", tone(800, 0.01), RATE)
+    err = renders_or_fails_cleanly(tmp_path, capsys, audio)
+    if err is not None:
+        assert re.search(r"short|minimum|at least", error_line(err)), err
+
+
+def renders_or_fails_cleanly(tmp_path, capsys, audio):
+    """Render ``audio``: a whole small video, or a clean failure (then its stderr)."""
     out = tmp_path / "o.mp4"
     code, err = cli(capsys, "render", audio, "-o", out, *FAST)
-    if code == 0:
-        n_frames, size, codecs, seconds = probe(out)
-        assert n_frames >= 1 and size == (64, 48) and codecs == ["aac"], err
-        assert_nothing_left(tmp_path)
-    else:
+    if code != 0:
         assert_failed_cleanly(code, err, out, audio)
-        assert re.search(r"short|minimum|at least", error_line(err)), err
+        return err
+    n_frames, size, codecs, seconds = probe(out)
+    assert n_frames >= 1 and size == (64, 48) and codecs == ["aac"], err
+    assert_nothing_left(tmp_path)
+    return None
 
 
 def test_silence_renders(tmp_path, capsys):
