@@ -1,21 +1,28 @@
-"""fastviz: audio (or any per-electrode signal) to a video of electrodes pulsing on a brain."""
+"""fastviz: audio (or any per-electrode signal) to a video of electrodes pulsing on a brain.
+
+The public names are imported when first used (PEP 562), not with the package: the
+command line (``fastviz.cli``, ``python -m fastviz``) sets its signal handlers before
+numpy, numba, MNE and scikit-learn load, so a Ctrl-C in those first seconds is one
+``error:`` line too, not a traceback.
+"""
+import importlib
+
 __version__ = "0.1.0"
 
-from ._analysis import Envelopes, audio_envelopes, electrode_bands, scale_minmax
-from ._audio import load_audio
-from ._demo import demo_audio, demo_scene
-from ._encode import VideoWriter
-from ._errors import (
-    Cancelled,
-    EncodeError,
-    FastvizError,
-    FastvizWarning,
-    InputError,
-    OutputError,
-)
-from ._raster import FrameRenderer, colormap_lut, values_at
-from ._render import Options, demo, frame, layout, render, render_signal
-from ._scene import load_background, load_electrodes
+# public name -> the module that defines it
+_PUBLIC = {
+    "Envelopes": "_analysis", "audio_envelopes": "_analysis",
+    "electrode_bands": "_analysis", "scale_minmax": "_analysis",
+    "load_audio": "_audio",
+    "demo_audio": "_demo", "demo_scene": "_demo",
+    "VideoWriter": "_encode",
+    "Cancelled": "_errors", "EncodeError": "_errors", "FastvizError": "_errors",
+    "FastvizWarning": "_errors", "InputError": "_errors", "OutputError": "_errors",
+    "FrameRenderer": "_raster", "colormap_lut": "_raster", "values_at": "_raster",
+    "Options": "_render", "demo": "_render", "frame": "_render", "layout": "_render",
+    "render": "_render", "render_signal": "_render",
+    "load_background": "_scene", "load_electrodes": "_scene",
+}
 
 __all__ = [
     "Cancelled",
@@ -44,3 +51,22 @@ __all__ = [
     "scale_minmax",
     "values_at",
 ]
+
+
+def __getattr__(name):
+    """A public name, or a submodule (``fastviz._demo``), imported on first use."""
+    if name in _PUBLIC:
+        value = getattr(importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    if name.startswith("_") and not name.startswith("__"):
+        try:
+            return importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *__all__])

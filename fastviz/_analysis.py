@@ -129,6 +129,7 @@ def audio_envelopes(audio, rate=None, *, channel=None, start=None, duration=None
         raise ValueError(f"freqs must lie in (0, {ANALYSIS_RATE / 2}) Hz, got {freqs}")
     if isinstance(audio, (str, bytes)) or hasattr(audio, "__fspath__"):
         with AudioStream(audio, channel, start, duration) as stream:
+            _check_some_band_held(stream.rate, freqs, n_cycles, stream.path)
             values, n, env_rate = _envelopes(stream.blocks(), stream.rate, freqs, n_cycles,
                                              block_seconds)
         rate = stream.rate
@@ -138,6 +139,7 @@ def audio_envelopes(audio, rate=None, *, channel=None, start=None, duration=None
         samples = samples[channel] if channel is not None else samples.mean(axis=0)
         if not rate or rate <= 0:
             raise InputError("rate (Hz) is required with an audio array")
+        _check_some_band_held(rate, freqs, n_cycles, "the audio")
         values, n, env_rate = _envelopes([samples], rate, freqs, n_cycles, block_seconds)
     if lowpass is not None:
         values = mne.filter.filter_data(values, env_rate, None, lowpass, verbose="error")
@@ -149,6 +151,16 @@ def audio_envelopes(audio, rate=None, *, channel=None, start=None, duration=None
     dark = freqs * (1 + 1 / np.asarray(n_cycles)) > nyquist
     values[dark] = 0
     return Envelopes(values, env_rate, freqs, n / rate, dark)
+
+
+def _check_some_band_held(rate, freqs, n_cycles, source):
+    """Refuse a source sampled too slowly for any band: every dot would stay dark (and
+    below about 3 Hz the 5 Hz low-pass itself cannot run)."""
+    need = 2 * freqs.min() * (1 + 1 / np.asarray(n_cycles).min())
+    if rate < need:
+        raise InputError(f"{source} is sampled at {rate:g} Hz, too slowly for any band: "
+                         f"the lowest, {freqs.min():.0f} Hz, needs at least {need:.0f} Hz, "
+                         "so every dot would stay dark")
 
 
 def _resampling_factors(rate):

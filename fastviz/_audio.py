@@ -6,14 +6,18 @@ samples stream in blocks, so memory stays flat however long the file is.
 """
 import struct
 import subprocess
-from pathlib import Path
 
 import numpy as np
 
 from . import _ffmpeg
-from ._errors import InputError
+from ._errors import InputError, shown
+from ._files import check_input
 
 BLOCK_FRAMES = 1 << 17  # about 3 s at 44.1 kHz per read
+# ffmpeg's resampler, which every decode goes through, takes at most this many channels
+MAX_CHANNELS = 64
+# A WAV header holds the rate in 32 bits; past a few MHz no recorder or player goes
+MAX_RATE = 10_000_000
 
 
 class AudioStream:
@@ -40,20 +44,12 @@ class AudioStream:
     """
 
     def __init__(self, path, channel=None, start=None, duration=None):
-        self.path = Path(path)
-        if not self.path.is_file():
-            if self.path.is_dir():
-                raise InputError(f"audio file is a folder: {self.path}")
-            if self.path.exists():  # a pipe, /dev/stdin, <(...): readable only once
-                raise InputError(f"audio {self.path} is a pipe, not a file: fastviz "
-                                 "reads the audio twice (analysis, then the video's "
-                                 "sound), so save it to a file first")
-            raise InputError(f"audio file not found: {self.path}")
+        # a pipe, /dev/stdin, <(...) is readable once, a device may never end
+        self.path = check_input(path, "audio file", "; it reads the audio twice (the "
+                                "analysis, then the video's sound), so save it to a "
+                                "file first")
         inputs, chain = input_arguments(self.path, start, duration)
-        args = [*inputs, "-map", "0:a:0", "-af", chain,
-                "-map_metadata", "-1", "-flags", "+bitexact", "-fflags", "+bitexact",
-                "-c:a", "pcm_f32le", "-f", "wav", "-loglevel", "error", "-"]
-        self._proc, self._log, _ = _ffmpeg.start(args, stdout=subprocess.PIPE)
+        self._proc, self._watchdog = self._decode(inputs, ["-af", chain])
         try:
             self.channels, self.rate, self.channel_mask = self._read_header()
             check_channel(channel, self.channels, self.path)
@@ -62,37 +58,74 @@ class AudioStream:
             raise
         self.channel = channel
 
-    def _read_header(self):
-        riff = self._proc.stdout.read(12)
+    def _decode(self, inputs, filters):
+        """Start ffmpeg decoding to 32-bit float WAV on a pipe, watched for stalls."""
+        args = [*inputs, "-map", "0:a:0", *filters,
+                "-map_metadata", "-1", "-flags", "+bitexact", "-fflags", "+bitexact",
+                "-c:a", "pcm_f32le", "-f", "wav", "-loglevel", "error", "-"]
+        proc, self._log, _ = _ffmpeg.start(args, stdout=subprocess.PIPE)
+        return proc, _ffmpeg.Watchdog(proc)
+
+    def _read(self, n_bytes):
+        return self._watchdog.read(n_bytes)
+
+    def _read_header(self, fail=True):
+        riff = self._read(12)
         if len(riff) < 12 or riff[:4] != b"RIFF" or riff[8:] != b"WAVE":
-            self._fail()
+            return self._fail() if fail else None
         fmt = None
         while True:
-            head = self._proc.stdout.read(8)
+            head = self._read(8)
             if len(head) < 8:
-                self._fail()
+                return self._fail() if fail else None
             chunk, size = struct.unpack("<4sI", head)
             if chunk == b"data":
                 break
-            body = self._proc.stdout.read(size + (size & 1))
+            body = self._read(size + (size & 1))
             if chunk == b"fmt ":
                 fmt = body
         if fmt is None:
-            self._fail()
+            return self._fail() if fail else None
         tag, channels, rate = struct.unpack("<HHI", fmt[:8])
         mask = struct.unpack("<I", fmt[20:24])[0] if tag == 0xFFFE and len(fmt) >= 24 else 0
         return channels, rate, mask
 
     def _fail(self):
         self._proc.wait()
-        raise InputError(f"cannot decode audio from {self.path}:\n{self._log.tail()}")
+        self._watchdog.stop()
+        said = self._log.tail()
+        if self._watchdog.fired:
+            raise InputError(f"decoding {self.path} made no progress for "
+                             f"{self._watchdog.seconds} s, so it was stopped; is the "
+                             "file on a disk that stopped answering?")
+        if "not on whitelist" in said:
+            raise InputError(f"{self.path} is not a plain media file: ffmpeg reads it as "
+                             "a playlist, a concat script or an image sequence, which "
+                             "open other files; fastviz decodes only plain files")
+        channels = self._channels_undecoded()
+        if channels is not None and channels > MAX_CHANNELS:
+            raise InputError(f"{self.path} has {channels} audio channels; fastviz takes "
+                             f"at most {MAX_CHANNELS} (ffmpeg's resampler's limit): mix "
+                             "it down to fewer first")
+        raise InputError(f"cannot decode audio from {self.path}:\n{said}")
+
+    def _channels_undecoded(self):
+        """The file's channel count read without the filter chain, or None (after a
+        failure only: the chain's resampler is what refuses more than 64)."""
+        self._proc, self._watchdog = self._decode(_ffmpeg.plain_input(self.path),
+                                                  ["-t", "0"])
+        try:
+            header = self._read_header(fail=False)
+        finally:
+            self.close()
+        return None if header is None else header[0]
 
     def blocks(self, n_frames=BLOCK_FRAMES):
         """Yield mono float32 blocks of at most ``n_frames`` samples until the end."""
         frame_bytes = 4 * self.channels
         total = 0
         while True:
-            data = self._proc.stdout.read(n_frames * frame_bytes)
+            data = self._read(n_frames * frame_bytes)
             usable = len(data) - len(data) % frame_bytes
             if usable:
                 block = np.frombuffer(data[:usable], "<f4").reshape(-1, self.channels)
@@ -114,6 +147,7 @@ class AudioStream:
             raise InputError(f"no audio samples in {self.path} (is --start past its end?)")
 
     def close(self):
+        self._watchdog.stop()
         _ffmpeg.kill(self._proc)
 
     def __enter__(self):
@@ -145,7 +179,17 @@ def input_arguments(path, start=None, duration=None):
         chain += f",atrim=end={float(duration):.6f}"
     seek = ["-ss", f"{start:.6f}"] if start else []
     return [*seek, "-copyts", "-start_at_zero", "-guess_layout_max", "0",
-            "-i", _ffmpeg.file_arg(path)], chain
+            *_ffmpeg.plain_input(path)], chain
+
+
+def check_rate(rate):
+    """Refuse a sample rate of audio samples that is not a whole number of Hz from 1 to
+    ``MAX_RATE``; return it as an int."""
+    if not (isinstance(rate, (int, float, np.number)) and 1 <= rate <= MAX_RATE
+            and rate == int(rate)):
+        raise InputError(f"audio rate must be a whole number of Hz from 1 to "
+                         f"{MAX_RATE:,}, got {shown(rate)}")
+    return int(rate)
 
 
 def check_channel(channel, n_channels, source):

@@ -17,13 +17,14 @@ import os
 import shlex
 import shutil
 import tempfile
+import time
 import uuid
 from concurrent.futures import CancelledError
 from pathlib import Path
 from typing import NamedTuple
 
 from . import _ffmpeg
-from ._audio import AudioStream, as_channels_first
+from ._audio import AudioStream, as_channels_first, check_rate
 from ._encode import (
     VideoWriter,
     as_fraction,
@@ -31,13 +32,21 @@ from ._encode import (
     check_output,
     publish,
     read_source_tag,
-    same_file,
     source_tag,
     temporary_file,
 )
-from ._errors import Cancelled, EncodeError, FastvizError, InputError, OutputError
+from ._errors import Cancelled, EncodeError, FastvizError, InputError, OutputError, shown
 from ._progress import progress_bar
-from ._render import iter_frames, options_from, render, unless_cancelled
+from ._render import (
+    CANCEL_CHECK_SECONDS,
+    iter_frames,
+    options_from,
+    output_options,
+    plan_render,
+    render,
+    unless_cancelled,
+    write_video,
+)
 
 SEGMENT_SECONDS = 30  # default segment length: a lost worker costs at most this much video
 SEGMENT_ATTEMPTS = 3  # a segment whose scene was lost with its workers is sent again
@@ -96,12 +105,43 @@ def connect(client=None, scheduler=None):
         return
     n_workers = _local_workers(scheduler)
     # No dashboard, and the scheduler's health page on any free port, not 8787, which
-    # another cluster may hold.
-    with distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, silence_logs=logging.CRITICAL,
-                                  scheduler_kwargs={"dashboard_address": ":0"}) as cluster:
-        with distributed.Client(cluster) as own:
-            yield own
+    # another cluster may hold. Started with the stop signals held: a stop that comes
+    # while it starts waits until it can be shut down whole (cut in the middle, it
+    # prints pages of tracebacks), and its threads and worker processes inherit them
+    # blocked, so a Ctrl-C to the terminal's process group reaches this process only,
+    # which closes the cluster, instead of each worker dying with a traceback.
+    # multiprocessing unblocks SIGINT and SIGTERM in the thread that first starts its
+    # resource tracker: started here, before the hold, so the workers keep them blocked.
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
+    with _quiet_dask():
+        with _ffmpeg.signals_held():
+            cluster = distributed.LocalCluster(
+                n_workers=n_workers, threads_per_worker=1, processes=True,
+                dashboard_address=None, silence_logs=logging.CRITICAL,
+                scheduler_kwargs={"dashboard_address": ":0"})
+        try:
+            with distributed.Client(cluster) as own:
+                yield own
+        finally:
+            with _ffmpeg.signals_held():
+                cluster.close()
+
+
+@contextlib.contextmanager
+def _quiet_dask():
+    """Dask's and asyncio's loggers silenced: a stopped or failed render says one
+    ``error:`` line, not the tracebacks of a cluster closed in the middle of its work."""
+    loggers = [logging.getLogger(name) for name in ("distributed", "asyncio", "tornado")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
 
 
 def segment_bounds(n_frames, n_segments):
@@ -173,7 +213,7 @@ def _local_workers(scheduler):
     name, colon, count = scheduler.partition(":")
     if name != "local" or colon and not (count.isdigit() and int(count) > 0):
         raise ValueError(f"scheduler must be 'local', 'local:N' (N worker processes) or an "
-                         f"address like tcp://host:8786, got {scheduler!r}")
+                         f"address like tcp://host:8786, got {shown(scheduler)}")
     return int(count) if count else os.cpu_count() or 1
 
 
@@ -235,22 +275,25 @@ def _segment_task(renderer, values, fps, settings, stop_name, path=None):
         return None
 
 
-def _concat_list(segments, fps):
-    """The concat demuxer's script: each file with its exact duration.
+def _concat_list(counts, fps):
+    """The concat demuxer's script for segments of ``counts`` frames, named
+    ``00000.mp4``, ``00001.mp4``... beside it: each file with its exact duration.
+
+    The script is line based, and ffmpeg resolves its names against the script's own
+    URL, which a ``?`` or ``#`` in a folder's name cuts short; so the names are fixed
+    and relative, in a scratch folder of links that is ffmpeg's working folder, and no
+    folder name of the user's ever appears in it (a newline in one is harmless).
 
     The demuxer places file k at the sum of the durations before it, counted in whole
     microseconds. Each duration is written as the difference of the rounded start times,
     so segment k begins at round(first_k / fps) however many segments there are: half a
     microsecond from its frame's time, well under a tick of the video's time base.
     """
-    def quoted(path):
-        return "'" + _ffmpeg.file_arg(path).replace("'", "'\\''") + "'"
-
     lines, first = ["ffconcat version 1.0"], 0
-    for path, n_frames in segments:
+    for index, n_frames in enumerate(counts):
         start = round(first * 1_000_000 / fps)
         stop = round((first + n_frames) * 1_000_000 / fps)
-        lines += [f"file {quoted(path)}", f"duration {stop - start}us"]
+        lines += [f"file {index:05d}.mp4", f"duration {stop - start}us"]
         first += n_frames
     return "\n".join(lines) + "\n"
 
@@ -276,7 +319,7 @@ def encode_audio(audio, n_frames, fps, path, *, audio_start=None, audio_duration
 
 
 def join_segments(segments, output, fps, *, audio=None, audio_start=None, audio_duration=None,
-                  overwrite=False, encoded_audio=None, metadata=None):
+                  overwrite=False, encoded_audio=None, metadata=None, inputs=()):
     """Join MP4 segments by stream copy and mux ``audio`` in once, as ``VideoWriter`` does.
 
     Parameters
@@ -297,6 +340,8 @@ def join_segments(segments, output, fps, *, audio=None, audio_start=None, audio_
         The sound already encoded by ``encode_audio``: copied instead of ``audio``.
     metadata : dict, optional
         Tags for the file, as ``VideoWriter``'s.
+    inputs : sequence of paths, optional
+        Files the video was made from (besides ``audio``): ``output`` may be none.
 
     Returns
     -------
@@ -308,8 +353,9 @@ def join_segments(segments, output, fps, *, audio=None, audio_start=None, audio_
 
         join_segments([("a.mp4", 300), ("b.mp4", 298)], "out.mp4", 30, audio="song.wav")
     """
-    output, fps = check_output(output, True, [audio]), as_fraction(fps)  # see publish
-    video_in = ["-f", "concat", "-safe", "0"]
+    inputs = (*inputs, audio)
+    output, fps = check_output(output, True, inputs), as_fraction(fps)  # see publish
+    video_in = ["-f", "concat", "-safe", "0", "-protocol_whitelist", "file"]
     audio_in, audio_out = [], []
     if encoded_audio is not None:
         audio_in = ["-i", _ffmpeg.file_arg(encoded_audio)]
@@ -317,33 +363,74 @@ def join_segments(segments, output, fps, *, audio=None, audio_start=None, audio_
     elif audio is not None:
         audio_in, audio_out = _audio_arguments(audio, sum(n for _, n in segments), fps,
                                                audio_start, audio_duration, 1)
-    script, tmp, proc = temporary_file(output, ".txt"), None, None
+    scratch, tmp, proc = Path(tempfile.mkdtemp(prefix="fastviz-join-")), None, None
     try:
-        script.write_text(_concat_list(segments, fps))
+        try:
+            for index, (path, _) in enumerate(segments):  # see _concat_list
+                (scratch / f"{index:05d}.mp4").symlink_to(os.path.abspath(path))
+            (scratch / "segments.txt").write_text(_concat_list([n for _, n in segments],
+                                                               fps))
+        except OSError as exc:  # a full disk says only "[Errno 28]"
+            raise OutputError(f"cannot write the list of segments of {output} in "
+                              f"{scratch}: {exc.strerror}") from None
         tmp = temporary_file(output)
         proc, log, command = _ffmpeg.start(
-            [*video_in, "-i", _ffmpeg.file_arg(script), *audio_in, "-map", "0:v:0",
+            [*video_in, "-i", "file:segments.txt", *audio_in, "-map", "0:v:0",
              "-c:v", "copy", *audio_out,
              *[a for k, v in (metadata or {}).items() for a in ("-metadata", f"{k}={v}")],
              "-movflags", "+faststart", "-loglevel", "error",
-             "-f", "mp4", "-y", _ffmpeg.file_arg(tmp)])
+             "-f", "mp4", "-y", _ffmpeg.file_arg(tmp)], cwd=scratch)
         if proc.wait() != 0:
             raise EncodeError(f"joining {len(segments)} segments into {output} failed\n"
                               f"command: {shlex.join(command)}\nffmpeg said:\n{log.tail()}")
-        publish(tmp, output, overwrite)
+        publish(tmp, output, overwrite, inputs)
     finally:
-        if proc is not None:
-            _ffmpeg.kill(proc)
-        for scratch in (script, tmp):
-            if scratch is not None:
-                scratch.unlink(missing_ok=True)
+        with _ffmpeg.signals_held():  # the cleanup, whole
+            if proc is not None:
+                _ffmpeg.kill(proc)
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
+            shutil.rmtree(scratch, ignore_errors=True)
     return output
 
 
-def _run_segments(client, plan, bounds, options, folder, shared, token, desc):
+def _finished(futures, cancel, what):
+    """The futures of ``futures`` (``distributed.as_completed``) as they finish, asking
+    ``cancel()`` about twice a second: ``Cancelled`` once it says so."""
+    next_check = 0.0
+    while not futures.is_empty():
+        if cancel is not None and time.monotonic() >= next_check:
+            if cancel():
+                raise Cancelled(f"{what} was cancelled")
+            next_check = time.monotonic() + CANCEL_CHECK_SECONDS
+        if futures.has_ready() or cancel is None:
+            yield next(futures)
+        else:
+            time.sleep(0.05)
+
+
+def _lost_worker(client):
+    """Why a task's workers keep dying, in words: most often memory."""
+    try:
+        limits = {w.get("memory_limit") for w in client.scheduler_info()["workers"].values()}
+        over = client.get_events("worker-restart-memory")
+    except Exception:  # the scheduler may be going too
+        limits, over = set(), ()
+    limits = sorted(limit for limit in limits if limit)
+    have = f" (these workers have {limits[0] / 1e6:,.0f} MB)" if limits else ""
+    if over:
+        return (f"its worker died each time, over its memory limit{have}, and was "
+                "restarted by Dask; give the workers more memory, or render smaller "
+                "(--size, --jobs)")
+    return (f"its worker died each time: Dask restarts a worker that goes over its memory "
+            f"limit{have}; give the workers more memory, or render smaller (--size, "
+            "--jobs), or look for what killed them in their logs")
+
+
+def _run_segments(client, plan, bounds, options, folder, shared, token, desc, cancel=None):
     """Render ``bounds`` on ``client``; [(segment file, n_frames)] in order, in ``folder``
     (bytes sent back) or ``shared`` (written there by the workers)."""
-    from distributed import Event, as_completed
+    from distributed import Event, KilledWorker, as_completed
 
     stop = Event(f"fastviz-stop-{token}", client=client)
     # One render thread a task by default: Dask's worker threads are the parallelism
@@ -368,7 +455,7 @@ def _run_segments(client, plan, bounds, options, folder, shared, token, desc):
         scene = client.scatter(plan.renderer, broadcast=True)
         futures = as_completed([submit(index, scene) for index in range(len(bounds))])
         with progress_bar(plan.n_frames, desc, options.progress) as bar:
-            for future in futures:
+            for future in _finished(futures, cancel, f"the render of {desc}"):
                 index = pending.pop(future)  # its bytes are released once written out
                 first, last = bounds[index]
                 try:
@@ -378,17 +465,26 @@ def _run_segments(client, plan, bounds, options, folder, shared, token, desc):
                     # restarted by its nanny): send the scene again, rerun the segment.
                     if attempts[index] >= SEGMENT_ATTEMPTS:
                         raise FastvizError(f"segment {index + 1} of {len(bounds)} was lost "
-                                           f"{attempts[index]} times: {exc}") from exc
+                                           f"{attempts[index]} times, "
+                                           f"{_lost_worker(client)} ({exc})") from exc
                     scene = client.scatter(plan.renderer, broadcast=True)
                     futures.add(submit(index, scene))
                     continue
+                except KilledWorker as exc:
+                    raise FastvizError(f"segment {index + 1} of {len(bounds)} (frames {first}"
+                                       f" to {last - 1}) failed: {_lost_worker(client)} "
+                                       f"({exc})") from exc
                 except Exception as exc:
                     raise FastvizError(f"segment {index + 1} of {len(bounds)} (frames {first}"
                                        f" to {last - 1}) failed: {type(exc).__name__}: "
                                        f"{exc}") from exc
                 if shared is None:
                     path = folder / f"{index:05d}.mp4"
-                    path.write_bytes(result)
+                    try:
+                        path.write_bytes(result)
+                    except OSError as exc:  # a full disk says only "[Errno 28]"
+                        raise OutputError(f"cannot write segment {index + 1} of "
+                                          f"{len(bounds)} to {path}: {exc.strerror}") from None
                 else:
                     path = Path(result)
                 segments[index] = (path, last - first)
@@ -416,7 +512,7 @@ def _stop(client, stop, pending, finished):
 
 
 def render_segments(plan, output, options, *, client=None, scheduler=None, n_segments=None,
-                    segment_seconds=None, segment_dir=None):
+                    segment_seconds=None, segment_dir=None, cancel=None):
     """Render ``plan`` as segments on Dask workers and join them into one MP4.
 
     Each task draws a contiguous range of frames with ``iter_frames`` and encodes it,
@@ -443,6 +539,9 @@ def render_segments(plan, output, options, *, client=None, scheduler=None, n_seg
     segment_dir : str or Path, optional
         A folder every worker and the driver see at this path: workers write the
         segments there instead of sending them back through Dask.
+    cancel : callable, optional
+        Asked about twice a second while the segments render; when it returns true,
+        the segments are told to stop, nothing is written and ``Cancelled`` is raised.
 
     Returns
     -------
@@ -456,7 +555,7 @@ def render_segments(plan, output, options, *, client=None, scheduler=None, n_seg
         plan = plan_render("song.wav", opts)
         render_segments(plan, "song.mp4", opts, scheduler="local:2", n_segments=8)
     """
-    output = check_output(output, options.overwrite, [plan.audio])
+    output = check_output(output, options.overwrite, plan.inputs)
     check_split(client, scheduler, n_segments, segment_seconds, segment_dir)
     shared = None if segment_dir is None else Path(segment_dir).absolute()
     try:
@@ -482,7 +581,7 @@ def render_segments(plan, output, options, *, client=None, scheduler=None, n_seg
                                              audio_start=plan.audio_start,
                                              audio_duration=plan.audio_duration)
                 segments = _run_segments(dask_client, plan, bounds, options, folder, shared,
-                                         token, output.name)
+                                         token, output.name, cancel)
             if audio_job is not None:
                 proc, log, command = audio_job
                 if proc.wait() != 0:
@@ -490,14 +589,15 @@ def render_segments(plan, output, options, *, client=None, scheduler=None, n_seg
                                       f"{shlex.join(command)}\nffmpeg said:\n{log.tail()}")
             return join_segments(segments, output, plan.fps, overwrite=options.overwrite,
                                  encoded_audio=None if audio is None else sound,
-                                 metadata=plan.metadata())
+                                 metadata=plan.metadata(), inputs=plan.inputs)
     finally:
-        if audio_job is not None:
-            _ffmpeg.kill(audio_job[0])
-        shutil.rmtree(folder, ignore_errors=True)
-        if shared is not None:  # the segments, and what a killed worker left half written
-            for leftover in shared.glob(f"*fastviz-{token}-*"):
-                leftover.unlink(missing_ok=True)
+        with _ffmpeg.signals_held():  # the cleanup, whole: a stop now waits for it
+            if audio_job is not None:
+                _ffmpeg.kill(audio_job[0])
+            shutil.rmtree(folder, ignore_errors=True)
+            if shared is not None:  # the segments, and what a killed worker half wrote
+                for leftover in shared.glob(f"*fastviz-{token}-*"):
+                    leftover.unlink(missing_ok=True)
 
 
 def _wait_for_workers(client):
@@ -511,9 +611,12 @@ def _wait_for_workers(client):
 def _write_wav(path, samples, rate):
     from scipy.io import wavfile
 
-    if not rate or rate <= 0 or rate != int(rate):
-        raise InputError(f"audio rate must be a positive whole number of Hz, got {rate}")
-    wavfile.write(path, int(rate), as_channels_first(samples).T.copy())
+    rate = check_rate(rate)
+    try:
+        wavfile.write(path, rate, as_channels_first(samples).T.copy())
+    except OSError as exc:
+        raise OutputError(f"cannot write the sound to the scratch file {path}: "
+                          f"{exc.strerror}") from None
     return path
 
 
@@ -586,18 +689,29 @@ class Outcome(NamedTuple):
     skipped: bool = False  # its video was there already, from this input
 
 
-def _render_file(audio, output, options, stop_name):
-    """Dask task: one file's whole render, abandoned when the batch is stopped."""
+def _failed(audio, output, exc):
+    """The Outcome of a failed input, its error kept without its traceback and chained
+    exceptions: they hold every frame of the failed render (its scene, its arrays), and
+    a batch of thousands of bad files would keep them all."""
+    exc.__traceback__ = exc.__cause__ = exc.__context__ = None
+    return Outcome(audio, output, exc)
+
+
+def _render_file(audio, output, options, stop_name, scratch_dir):
+    """Dask task: one file's whole render (as ``render``), abandoned when the batch is
+    stopped, its temporary file in the batch's ``scratch_dir``."""
     from distributed import Event
 
     try:
-        return str(render(audio, output, cancel=Event(stop_name).is_set, **options))
+        opts = output_options("render", output, options, audio)
+        return str(write_video(plan_render(audio, opts), output, opts,
+                               Event(stop_name).is_set, scratch_dir))
     except Cancelled:  # nobody waits for the result: end quietly, not as a failed task
         return None
 
 
 def render_batch(audios, outdir, *, client=None, scheduler=None, overwrite=False,
-                 progress=True, **options):
+                 progress=True, cancel=None, **options):
     """Render many audio files, each to ``outdir/NAME.mp4``, and report each outcome.
 
     Parameters
@@ -616,6 +730,10 @@ def render_batch(audios, outdir, *, client=None, scheduler=None, overwrite=False
         any other file there is kept and reported. No video may replace an input.
     progress : bool
         One progress bar of files done on stderr.
+    cancel : callable, optional
+        Asked about twice a second; when it returns true the batch stops (the renders
+        running are told to stop and waited for) and ``Cancelled`` is raised. The
+        videos finished before are kept.
     **options
         As for ``render``.
 
@@ -643,7 +761,7 @@ def render_batch(audios, outdir, *, client=None, scheduler=None, overwrite=False
         try:
             outcomes.update((p, None) for p in expand_inputs([item]) if p not in outcomes)
         except InputError as exc:
-            outcomes[Path(item)] = Outcome(Path(item), None, exc)
+            outcomes[Path(item)] = _failed(Path(item), None, exc)
     inputs = [p for p, outcome in outcomes.items() if outcome is None]
     try:
         outdir.mkdir(parents=True, exist_ok=True)
@@ -659,22 +777,32 @@ def render_batch(audios, outdir, *, client=None, scheduler=None, overwrite=False
         bar.update(len(outcomes) - len(todo))
         if client is None and scheduler is None:
             for audio, output in todo:
+                if cancel is not None and cancel():
+                    raise Cancelled(f"the batch into {outdir} was cancelled")
                 try:
-                    render(audio, output, **options)
+                    render(audio, output, cancel=cancel, **options)
+                except Cancelled:
+                    raise
                 except Exception as exc:
-                    outcomes[audio] = Outcome(audio, output, exc)
+                    outcomes[audio] = _failed(audio, output, exc)
                 bar.update(1)
         elif todo:
-            _render_batch_on(client, scheduler, todo, options, outcomes, bar)
+            _render_batch_on(client, scheduler, todo, options, outcomes, bar, cancel,
+                             outdir)
     return list(outcomes.values())
 
 
 def _before_rendering(audio, output, inputs, overwrite):
-    """The outcome of an input decided before rendering (refused, skipped), or None."""
-    clash = next((i for i in inputs if same_file(output, i)), None)
-    if clash is not None:
-        return Outcome(audio, output, OutputError(
-            f"output {output} is the input {clash}; writing it would destroy the input"))
+    """The outcome of an input decided before rendering (refused, skipped), or None.
+
+    What is at the output is looked at before anything reads it: a folder, a pipe or a
+    device there is refused (no ffmpeg is run on a FIFO to read its tag), and so is an
+    input, even with ``overwrite``.
+    """
+    try:
+        check_output(output, True, inputs)
+    except OutputError as exc:
+        return _failed(audio, output, exc)
     if overwrite or not os.path.lexists(output):
         return None
     if read_source_tag(output) == source_tag(audio):
@@ -684,28 +812,45 @@ def _before_rendering(audio, output, inputs, overwrite):
         "overwrite=True to replace it"))
 
 
-def _render_batch_on(client, scheduler, todo, options, outcomes, bar):
+def _render_batch_on(client, scheduler, todo, options, outcomes, bar, cancel, outdir):
+    """The batch's renders as Dask tasks. Their temporary files go in a hidden folder of
+    the batch's own in ``outdir``, which the driver removes at the end: a worker killed
+    mid-render (``kill -9``, out of memory) leaves its ``.part`` file there, not beside
+    the videos, even when Dask reruns its render elsewhere and the batch succeeds."""
+    token = uuid.uuid4().hex[:16]
+    try:
+        scratch = Path(tempfile.mkdtemp(prefix=f".fastviz-batch-{token}-", dir=outdir))
+    except OSError as exc:
+        raise OutputError(f"cannot write in {outdir}: {exc.strerror}") from None
+    try:
+        with connect(client, scheduler) as dask_client:
+            _run_batch(dask_client, token, todo, options, outcomes, bar, cancel,
+                       scratch.absolute())
+    finally:
+        with _ffmpeg.signals_held():
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _run_batch(client, token, todo, options, outcomes, bar, cancel, scratch):
     from distributed import Event, as_completed
 
-    with connect(client, scheduler) as dask_client:
-        token = uuid.uuid4().hex[:16]
-        stop = Event(f"fastviz-stop-{token}", client=dask_client)
-        options = dict(options, jobs=options.get("jobs") or 1)  # as for segments
-        pending, finished = {}, False
-        try:
-            for a, o in todo:
-                with _ffmpeg.signals_held():  # a task submitted is a task waited for
-                    future = dask_client.submit(_render_file, str(a.absolute()),
-                                                str(o.absolute()), options, stop.name,
-                                                key=f"fastviz-{token}-{o.name}")
-                    pending[future] = (a, o)
-            for future in as_completed(list(pending)):
-                audio, output = pending.pop(future)
-                try:
-                    future.result()
-                except Exception as exc:
-                    outcomes[audio] = Outcome(audio, output, exc)
-                bar.update(1)
-            finished = True
-        finally:
-            _stop(dask_client, stop, pending, finished)
+    stop = Event(f"fastviz-stop-{token}", client=client)
+    options = dict(options, jobs=options.get("jobs") or 1)  # as for segments
+    pending, finished = {}, False
+    try:
+        for a, o in todo:
+            with _ffmpeg.signals_held():  # a task submitted is a task waited for
+                future = client.submit(_render_file, str(a.absolute()), str(o.absolute()),
+                                       options, stop.name, str(scratch),
+                                       key=f"fastviz-{token}-{o.name}")
+                pending[future] = (a, o)
+        for future in _finished(as_completed(list(pending)), cancel, "the batch"):
+            audio, output = pending.pop(future)
+            try:
+                future.result()
+            except Exception as exc:
+                outcomes[audio] = _failed(audio, output, exc)
+            bar.update(1)
+        finished = True
+    finally:
+        _stop(client, stop, pending, finished)

@@ -6,6 +6,8 @@ under a hidden temporary name beside the target and moved onto it only after ffm
 exits cleanly, so a failure or Ctrl-C never leaves a half-written video where the
 output should be.
 """
+import atexit
+import errno
 import functools
 import hashlib
 import os
@@ -16,6 +18,7 @@ import signal
 import subprocess
 import tempfile
 import warnings
+import weakref
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -23,9 +26,10 @@ from pathlib import Path
 import numpy as np
 
 from . import _ffmpeg
-from ._audio import AudioStream, as_channels_first, input_arguments
-from ._errors import EncodeError, FastvizWarning, InputError, OutputError
+from ._audio import AudioStream, as_channels_first, check_rate, input_arguments
+from ._errors import EncodeError, FastvizWarning, OutputError, shown
 from ._ffmpeg import check_frame_size
+from ._files import cut, kind, replaceable
 
 _UMASK = os.umask(0o022)  # read once, at import: os.umask can only be read by setting it
 os.umask(_UMASK)
@@ -103,9 +107,9 @@ def as_fraction(fps):
         rate = Fraction(str(fps)) if not isinstance(fps, Fraction) else fps
     except (ValueError, ZeroDivisionError):
         raise ValueError(f"fps must be a positive number or a/b (a frame rate), "
-                         f"got {fps!r}") from None
+                         f"got {shown(fps)}") from None
     if rate <= 0:
-        raise ValueError(f"fps must be a positive frame rate, got {fps!r}")
+        raise ValueError(f"fps must be a positive frame rate, got {shown(fps)}")
     return rate
 
 
@@ -136,7 +140,7 @@ def speed_settings(speed=None, preset=None, crf=None):
     if speed is None:
         speed = DEFAULT_SPEED
     if speed not in SPEEDS:
-        raise ValueError(f"speed must be one of {', '.join(SPEEDS)}, got {speed!r}")
+        raise ValueError(f"speed must be one of {', '.join(SPEEDS)}, got {shown(speed)}")
     own_preset, own_crf = SPEEDS[speed]
     return (own_preset if preset is None else preset), (own_crf if crf is None else crf)
 
@@ -144,7 +148,7 @@ def speed_settings(speed=None, preset=None, crf=None):
 def check_preset(preset):
     """Refuse a libx264 preset name that x264 does not have."""
     if preset not in X264_PRESETS:
-        raise ValueError(f"unknown preset {preset!r}; x264's presets are "
+        raise ValueError(f"unknown preset {shown(preset)}; x264's presets are "
                          f"{', '.join(X264_PRESETS)}")
     return preset
 
@@ -166,21 +170,57 @@ def _described(names, alpha=False):
 def frames_pattern(path):
     """The ``%05d.png`` pattern that numbered frames of ``path`` get, or None.
 
-    A folder (one that exists, or a name ending in a slash) gets ``FRAME_PATTERN`` in
-    it; a ``.png`` name with a ``%d`` pattern in it is taken as it is.
+    A name ending in a slash, or an existing folder whose name has no video extension,
+    gets ``FRAME_PATTERN`` in it (a folder named ``x.mp4`` is not taken for frames);
+    a ``.png`` name with a ``%d`` or ``%0Nd`` in it is taken as it is.
     """
     text = os.fspath(path)
-    if os.path.isdir(text) or text.endswith(("/", os.sep)):
+    if text.endswith(("/", os.sep)) or (
+            os.path.isdir(text) and Path(text).suffix.lower() not in SUFFIXES):
         return Path(text) / FRAME_PATTERN
     name = Path(text).name
     if name.lower().endswith(".png") and "%" in name:
-        try:
-            name % 0
-        except (TypeError, ValueError):
-            raise OutputError(f"output {path}: the frame pattern must hold one number, "
-                              f"such as {FRAME_PATTERN}") from None
+        frame_names(name, path)  # checked: one number, as ffmpeg numbers frames
         return Path(text)
     return None
+
+
+_NUMBER = re.compile(r"(%%|%(?:0(\d*))?d)")
+
+
+def frame_names(pattern, output=None):
+    """A regex that the names ffmpeg gives frames of ``pattern`` (``NAME%05d.png``)
+    match, and nothing else; refuse a pattern with other than one ``%d``/``%0Nd``
+    (``%%`` is a percent sign), naming ``output``.
+
+    Examples
+    --------
+    >>> bool(frame_names("f_%03d.png").fullmatch("f_1000.png"))
+    True
+    >>> bool(frame_names("f_%03d.png").fullmatch("f_01.png"))
+    False
+    """
+    parts, numbers = [], 0
+    for i, part in enumerate(_NUMBER.split(pattern)):
+        if i % 3 == 2 or part is None:  # the width group of the split
+            continue
+        if part == "%%":
+            parts.append("%")
+        elif i % 3 == 1:
+            numbers += 1
+            width = int(_NUMBER.fullmatch(part).group(2) or 0)
+            parts.append(rf"(?:\d{{{width}}}|[1-9]\d{{{width},}})" if width > 1
+                         else r"(?:0|[1-9]\d*)")
+        elif "%" in part:
+            numbers = -1
+            break
+        else:
+            parts.append(re.escape(part))
+    if numbers != 1:
+        raise OutputError(f"output {output or pattern}: the frame pattern must hold one "
+                          f"number, as %d or %0Nd ({FRAME_PATTERN}); %% is a percent "
+                          f"sign; got {shown(Path(pattern).name)}")
+    return re.compile("".join(parts))
 
 
 def output_format(path, format=None, codec=None, transparent=False):
@@ -192,14 +232,14 @@ def output_format(path, format=None, codec=None, transparent=False):
             raise OutputError(f"output {path}: fastviz writes {_described(FORMATS)}; "
                               f"{Path(path).suffix or 'no extension'} names none of them")
     elif format not in FORMATS:
-        raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {format!r}")
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {shown(format)}")
     row = FORMATS[format]
     name = codec or next(iter(row.codecs))
     if name not in row.codecs:
         fits = [f for f in FORMATS if name in FORMATS[f].codecs]
         if not fits:
             known = dict.fromkeys(c for f in FORMATS.values() for c in f.codecs)
-            raise ValueError(f"codec must be one of {', '.join(known)}, got {name!r}")
+            raise ValueError(f"codec must be one of {', '.join(known)}, got {shown(name)}")
         raise OutputError(f"output {path}: codec {name} does not go in "
                           f"{_described([format])}; it goes in {_described(fits)}")
     if transparent and row.codecs[name].alpha_pix_fmt is None:
@@ -238,7 +278,7 @@ def encoder_codec(encoder, format, transparent=False):
     own = next(iter(row.codecs.values()))
     if encoder not in video_encoders():
         raise EncodeError(f"encoder must be a video encoder of the bundled ffmpeg; it has "
-                          f"no {encoder!r} (`ffmpeg -encoders` lists them)")
+                          f"no {shown(encoder)} (`ffmpeg -encoders` lists them)")
     for codec in row.codecs.values():
         if codec.encoder == encoder:
             return codec
@@ -283,19 +323,21 @@ def _trial_encode(arguments, frame_bytes, encoder, default):
 
 
 def check_output(path, overwrite=False, inputs=(), format=None):
-    """Refuse an output that exists (unless ``overwrite``) or is one of ``inputs``.
+    """Refuse an output that exists (unless ``overwrite``), that is not a plain file,
+    or that is one of ``inputs``; returns the path (for frames, their pattern).
 
     The format comes from the name (``output_format``), or ``format``; ``PICTURE`` is
     one PNG picture (``frame``, ``layout``), which a plain ``NAME.png`` always names:
-    numbered PNG frames are a folder or a ``%05d.png`` pattern, and exist when their
-    first frame does.
+    numbered PNG frames are a folder or a ``%05d.png`` pattern (see ``check_frames``).
 
+    Only a file, or a symlink (the link is replaced, never what it points to), is ever
+    replaced: a folder, a device (``/dev/null``), a pipe or a socket at the output is
+    refused even with ``overwrite``, since replacing it would break whatever uses it.
     An input is compared by resolved path and, when both exist, as the same file on
     disk, so a symlink or a hard link to it is refused too, even with ``overwrite``.
-    Returns the path (for frames, their pattern).
+    ``publish`` checks all this again when the file is done.
     """
     if format == PICTURE:
-        pattern = None
         if Path(path).suffix.lower() != ".png" or frames_pattern(path):
             raise OutputError(f"output {path}: this writes one PNG picture, so name it "
                               "NAME.png")
@@ -306,27 +348,91 @@ def check_output(path, overwrite=False, inputs=(), format=None):
             raise OutputError(f"output {path}: PNG frames go in a folder (name it with a "
                               f"slash, DIR/) or a pattern such as NAME_{FRAME_PATTERN}; "
                               "one .png is a picture (fastviz frame writes one)")
-    path = Path(path) if pattern is None else pattern
-    if pattern is None and path.is_dir():
-        raise OutputError(f"output {path} is a directory")
-    first = path if pattern is None else Path(str(pattern) % 0)
-    for source in inputs:
-        if isinstance(source, (str, os.PathLike)) and same_file(first, Path(source)):
-            raise OutputError(f"output {path} is the input {source}; writing it would "
-                              "destroy the input, so choose another name")
-    if os.path.lexists(first) and not overwrite:  # a dangling symlink counts too
-        raise OutputError(f"output {first} exists; pass overwrite=True to replace it")
-    if pattern is not None and not overwrite and numbered_files(pattern):
-        found = numbered_files(pattern)
-        raise OutputError(f"output {path}: {len(found)} numbered frame(s) are there "
-                          f"already ({found[0].name} first); pass overwrite=True to "
-                          "replace the sequence")
+        if pattern is not None:
+            return check_frames(pattern, overwrite, inputs)
+    path = Path(path)
+    found = kind(path)
+    if not replaceable(path):
+        raise OutputError(f"output {path} is {found}, not a file: fastviz never replaces "
+                          "one, even with overwrite=True")
+    clash = _input_at(path, inputs)
+    if clash is not None:
+        raise OutputError(f"output {path} is the input {clash}; writing it would "
+                          "destroy the input, so choose another name")
+    if found is not None and not overwrite:  # a dangling symlink counts too
+        raise OutputError(f"output {path} exists; pass overwrite=True to replace it")
     folder = path.parent
-    if pattern is not None and not folder.exists():  # made when the frames are done
-        folder = folder.parent
     if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
         raise OutputError(f"cannot write {path}: folder {folder} is missing or not writable")
     return path
+
+
+def _input_at(path, inputs):
+    """The first of ``inputs`` (paths; other values are ignored) that ``path`` is."""
+    return next((source for source in inputs if isinstance(source, (str, os.PathLike))
+                 and same_file(path, source)), None)
+
+
+def check_frames(pattern, overwrite=False, inputs=()):
+    """Refuse a folder that cannot take numbered PNG frames ``pattern`` (``DIR/NAME%05d.png``).
+
+    A sequence is a folder of its own, published whole by renaming a finished folder
+    (``publish_frames``), so it appears whole or not at all. The folder may be missing
+    (made then), empty, or hold nothing but files named as ``pattern`` names frames,
+    which are an earlier sequence: replaced whole with ``overwrite``, else refused.
+    Anything else in it (an input, a subfolder, any other file) and it is refused,
+    naming that file: ``DIR/NAME%05d.png`` does not mix frames into a folder of other
+    files. Its parent must be writable (the rename happens there), and it may not be
+    a mount point or hold the current folder.
+    """
+    folder = pattern.parent
+    found = kind(folder)
+    if found is not None and found != "a folder":
+        raise OutputError(f"output {folder} is {found}, not a folder: PNG frames go in "
+                          "a folder of their own")
+    if found is not None:
+        if os.path.ismount(folder):
+            raise OutputError(f"output {folder} is a mount point: PNG frames are moved "
+                              "into place by renaming their folder, so name a folder "
+                              f"inside it ({Path(folder, 'frames', pattern.name)})")
+        try:
+            here = os.path.realpath(os.getcwd())
+        except OSError:  # the current folder was deleted
+            here = None
+        where = os.path.realpath(folder)
+        if here is not None and os.path.commonpath([here, where]) == where:
+            raise OutputError(f"output {folder} holds the current folder: PNG frames go "
+                              f"in a folder of their own (frames/{pattern.name})")
+        count, stranger = _sequence_in(folder, pattern, inputs)
+        if stranger is not None:
+            raise OutputError(f"output {folder} holds {stranger}; PNG frames need a "
+                              "folder of their own: a new or empty one, or one that holds "
+                              "only an earlier sequence (replaced with overwrite=True)")
+        if count and not overwrite:
+            raise OutputError(f"output {folder} exists with {count} numbered frame(s) in "
+                              "it; pass overwrite=True to replace the sequence")
+    parent = folder.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write {pattern}: folder {parent} is missing or not "
+                          "writable (frames are moved into place by renaming their "
+                          "folder in it)")
+    return pattern
+
+
+def _sequence_in(folder, pattern, inputs=()):
+    """``(frames, stranger)``: how many files of ``folder`` are named as ``pattern``
+    numbers frames, and the first entry that is not one of them (or is an input), in
+    words, or None."""
+    names = frame_names(pattern.name)
+    count = 0
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        clash = _input_at(entry.path, inputs)
+        if clash is not None:
+            return count, f"the input {clash}"
+        if not (entry.is_file(follow_symlinks=False) and names.fullmatch(entry.name)):
+            return count, f"{entry.name}, which is not one of its frames ({pattern.name})"
+        count += 1
+    return count, None
 
 
 def same_file(a, b):
@@ -338,34 +444,66 @@ def same_file(a, b):
         return False
 
 
-def temporary_file(path, suffix=".part"):
-    """Create a hidden temporary file beside ``path``; return its Path.
+def temporary_file(path, suffix=".part", folder=None):
+    """Create a hidden temporary file beside ``path`` (or in ``folder``, on its
+    filesystem); return its Path.
 
     The name holds at most 100 bytes of the output's name, so it fits wherever the
     output's name does (255 bytes on common filesystems).
     """
     path = Path(path)
-    short = os.fsencode(path.name)[:100].decode(errors="ignore")
+    where = path.parent if folder is None else Path(folder)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{short}.", suffix=suffix, dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{cut(path.name)}.", suffix=suffix, dir=where)
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror}") from None
     os.close(fd)
     return Path(tmp)
 
 
-def publish(tmp, path, overwrite=False):
+def _keep_aside(tmp, path):
+    """Move the finished ``tmp`` (a file or a folder) to a new visible name beside
+    ``path``, made of at most 100 bytes of its name; return that name."""
+    if tmp.is_dir():
+        kept = tempfile.mkdtemp(prefix=f"{cut(path.name)}-", dir=path.parent)
+    else:
+        fd, kept = tempfile.mkstemp(prefix=f"{cut(path.stem)}-",
+                                    suffix=cut(path.suffix, 16), dir=path.parent)
+        os.close(fd)
+    os.replace(tmp, kept)  # a folder replaces the empty folder just made
+    return Path(kept)
+
+
+def publish(tmp, path, overwrite=False, inputs=()):
     """Move the finished ``tmp`` onto ``path``, never over a file that appeared meanwhile.
 
     Without ``overwrite`` the move is a hard link then an unlink, which fails instead of
-    replacing (on filesystems without hard links, a check then a rename). When a file
-    appeared at ``path`` during the render it is kept; the finished video is kept too,
-    under a visible name beside it, and the error says where.
+    replacing (on filesystems without hard links, a check then a rename). With it, what
+    is at ``path`` is checked again as ``check_output`` did: only a file or a symlink
+    is replaced, never an input. When the move cannot be made, what is at ``path`` is
+    kept; the finished video is kept too, under a visible name beside it, and the error
+    says where. The move and the keeping are not cut by a stop signal.
     """
     os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp made it private
+    with _ffmpeg.signals_held():
+        why = _move(tmp, path, overwrite, inputs)
+        if why is None:
+            _ffmpeg.record_published(path)
+            return
+        kept = _keep_aside(tmp, path)
+    raise OutputError(f"{path} {why}; the video is at {kept}")
+
+
+def _move(tmp, path, overwrite, inputs):
+    """Move ``tmp`` onto ``path``: None, or why it was not done."""
     if overwrite:
+        clash = _input_at(path, inputs)
+        if clash is not None:
+            return f"became the input {clash} while rendering, and was not replaced"
+        if not replaceable(path):
+            return (f"became {kind(path)} while rendering, which fastviz never replaces")
         os.replace(tmp, path)
-        return
+        return None
     try:
         os.link(tmp, path)
     except FileExistsError:
@@ -373,57 +511,79 @@ def publish(tmp, path, overwrite=False):
     except OSError:  # no hard links here (FAT, some network filesystems)
         if not os.path.lexists(path):
             os.replace(tmp, path)
-            return
+            return None
     else:
         os.unlink(tmp)
-        return
-    fd, kept = tempfile.mkstemp(prefix=f"{path.stem[:100]}-", suffix=path.suffix,
-                                dir=path.parent)
-    os.close(fd)
-    os.replace(tmp, kept)
-    raise OutputError(f"{path} appeared while rendering and was not replaced (pass "
-                      f"overwrite=True to replace it); the video is at {kept}")
+        return None
+    return ("appeared while rendering and was not replaced (pass overwrite=True to "
+            "replace it)")
 
 
 def temporary_folder(pattern):
-    """A hidden temporary folder for numbered frames: in their folder, or beside it
-    while it does not exist yet. Returns its Path."""
+    """A hidden temporary folder for numbered frames, beside their folder (in its
+    parent, where ``publish_frames`` renames it). Returns its Path."""
     folder = pattern.parent
-    short = os.fsencode(folder.name)[:100].decode(errors="ignore")
-    try:
-        return Path(tempfile.mkdtemp(prefix=f".{short}.", suffix=".part",
-                                     dir=folder if folder.is_dir() else folder.parent))
+    try:  # no % in its name: ffmpeg would take it for a number
+        return Path(tempfile.mkdtemp(prefix=f".{cut(folder.name).replace('%', '_')}.",
+                                     suffix=".part", dir=folder.parent))
     except OSError as exc:
         raise OutputError(f"cannot write {pattern}: {exc.strerror}") from None
 
 
-def numbered_files(pattern):
-    """The files that ``pattern`` (``DIR/NAME%05d.png``) numbers, as they are now.
+def publish_frames(tmp, pattern, overwrite=False, inputs=()):
+    """Move the finished folder of frames ``tmp`` into place as ``pattern``'s folder,
+    whole: by renaming the folder, never frame by frame.
 
-    Examples
-    --------
-    >>> numbered_files(Path("/nonexistent/%05d.png"))
-    []
+    A missing or empty folder is replaced at once (a rename replaces only an empty
+    folder). With ``overwrite``, a folder holding an earlier sequence is renamed aside,
+    checked to hold only that (nothing came meanwhile), replaced, and removed; on any
+    failure it is put back. Otherwise, what is there is kept, the frames are kept under
+    a visible name beside it, and the error says where. Not cut by a stop signal.
     """
-    head, _, rest = pattern.name.partition("%")
-    tail = rest.split("d", 1)[1] if "d" in rest else ""
-    number = re.compile(re.escape(head) + r"\d+" + re.escape(tail))
-    if not pattern.parent.is_dir():
-        return []
-    return sorted(p for p in pattern.parent.iterdir() if number.fullmatch(p.name))
+    folder = pattern.parent
+    os.chmod(tmp, 0o777 & ~_UMASK)  # mkdtemp made it private
+    with _ffmpeg.signals_held():
+        why = _swap_folder(tmp, pattern, overwrite, inputs)
+        if why is None:
+            _ffmpeg.record_published(folder)
+            return
+        kept = _keep_aside(tmp, folder)
+    raise OutputError(f"{folder} {why}; the frames are in {kept}")
 
 
-def publish_frames(tmp, pattern, overwrite=False):
-    """Move the finished frames in ``tmp`` into ``pattern``'s folder, each as ``publish``
-    moves a video, then remove ``tmp``. With ``overwrite`` the sequence is replaced
-    whole: frames of an earlier, longer render are removed, not left after the new."""
-    pattern.parent.mkdir(exist_ok=True)
-    if overwrite:
-        for old in numbered_files(pattern):
-            old.unlink()
-    for frame in sorted(tmp.iterdir()):
-        publish(frame, pattern.parent / frame.name, overwrite)
-    tmp.rmdir()
+def _swap_folder(tmp, pattern, overwrite, inputs):
+    """Rename ``tmp`` to ``pattern``'s folder: None, or why it was not done."""
+    folder, old = pattern.parent, None
+    if kind(folder) == "a folder" and any(os.scandir(folder)):
+        if not overwrite:
+            return ("appeared while rendering, with files in it, and was not replaced "
+                    "(pass overwrite=True to replace a sequence)")
+        old = Path(tempfile.mkdtemp(prefix=f".{cut(folder.name)}.", suffix=".old",
+                                    dir=folder.parent))
+        try:
+            os.replace(folder, old)
+        except OSError as exc:
+            old.rmdir()
+            return f"could not be moved aside ({exc.strerror}), so it was kept"
+        _, stranger = _sequence_in(old, pattern, inputs)
+        if stranger is not None:
+            os.replace(old, folder)
+            return f"now holds {stranger}, so it was kept"
+    try:
+        os.rename(tmp, folder)
+    except OSError as exc:
+        why = f"could not be replaced ({exc.strerror})"
+        if exc.errno in (errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR, errno.EISDIR):
+            why = f"appeared while rendering, as {kind(folder)}, and was not replaced"
+        if old is not None:
+            try:
+                os.replace(old, folder)  # the earlier sequence, back in its place
+            except OSError:
+                why += f" (the earlier sequence is in {old})"
+        return why
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    return None
 
 
 def source_tag(audio):
@@ -443,11 +603,20 @@ def source_tag(audio):
 
 
 def read_source_tag(video):
-    """The ``source_tag`` written in ``video``, or None (not fastviz's, or unreadable)."""
-    proc, log, _ = _ffmpeg.start(["-i", _ffmpeg.file_arg(video), "-f", "ffmetadata", "-"],
+    """The ``source_tag`` written in ``video``, or None (not fastviz's, or unreadable).
+
+    Read as any user's file is: a plain file only, watched for stalls.
+    """
+    if kind(video) not in ("a file", "a symlink to a file"):
+        return None
+    proc, log, _ = _ffmpeg.start([*_ffmpeg.plain_input(video), "-f", "ffmetadata", "-"],
                                  stdout=subprocess.PIPE)
-    text = proc.stdout.read().decode("utf-8", "replace")
-    _ffmpeg.kill(proc)
+    watchdog = _ffmpeg.Watchdog(proc)
+    try:
+        text = watchdog.read(1 << 20).decode("utf-8", "replace")  # a tag is near the top
+    finally:
+        watchdog.stop()
+        _ffmpeg.kill(proc)
     for line in text.splitlines():  # WebM (Matroska) spells the key COMMENT
         key, _, value = line.partition("=")
         if key.lower() == "comment" and value.startswith("fastviz source "):
@@ -532,6 +701,14 @@ class VideoWriter:
         ``close``. Writing more than ``n_frames`` is refused.
     metadata : dict, optional
         Tags for the file (``{"title": ...}``), as ffmpeg's ``-metadata``.
+    inputs : sequence of paths, optional
+        Files the video was made from (besides ``audio``): ``path`` may never be one.
+    scratch_dir : str or Path, optional
+        Folder for the temporary file, on ``path``'s filesystem (a batch's own folder,
+        removed as a whole); default beside ``path``.
+
+    A writer still open when the interpreter exits (in a daemon thread, say) is
+    aborted then, so it leaves nothing behind either.
 
     Examples
     --------
@@ -545,14 +722,17 @@ class VideoWriter:
     def __init__(self, path, size, fps, *, audio=None, audio_start=None,
                  audio_duration=None, preset="veryfast", crf=20, pixel_format="rgb24",
                  overwrite=False, n_frames=None, metadata=None, format=None, codec=None,
-                 transparent=False, encoder=None):
+                 transparent=False, encoder=None, inputs=(), scratch_dir=None):
         self.overwrite = bool(overwrite)
+        self.scratch_dir = scratch_dir
         self.metadata = dict(metadata or {})
         self.n_frames = None if n_frames is None else int(n_frames)
         self.format_name, self.format, self.codec = output_format(path, format, codec,
                                                                   transparent)
         self.transparent = bool(transparent)
-        self.path = check_output(path, overwrite, [audio], self.format_name)
+        self.inputs = tuple(inputs) + ((audio,) if isinstance(audio, (str, os.PathLike))
+                                       else ())
+        self.path = check_output(path, overwrite, self.inputs, self.format_name)
         self.width, self.height = (int(s) for s in size)
         if self.width <= 0 or self.height <= 0:
             raise ValueError(f"frame size must be positive, got {size}")
@@ -568,7 +748,7 @@ class VideoWriter:
             self.frame_shape = (self.height * 3 // 2, self.width)
         else:
             raise ValueError(f"pixel_format must be 'rgb24', or 'nv12' with an even size "
-                             f"and a Y'CbCr format; got {pixel_format!r} at "
+                             f"and a Y'CbCr format; got {shown(pixel_format)} at "
                              f"{self.width}x{self.height} for {self.path}")
         self.pixel_format = pixel_format
         self.fps = as_fraction(fps)
@@ -581,11 +761,9 @@ class VideoWriter:
             audio = None
         if isinstance(audio, tuple):
             samples, rate = audio
-            if not rate or rate <= 0 or rate != int(rate):
-                raise InputError(f"audio rate must be a positive whole number of Hz, "
-                                 f"got {rate}")
+            rate = check_rate(rate)
             samples = as_channels_first(samples)
-            audio, self.audio_channels = (samples, int(rate)), len(samples)
+            audio, self.audio_channels = (samples, rate), len(samples)
         elif audio is not None:
             with AudioStream(audio) as stream:  # fails now, not after the render
                 self.audio_channels, self.channel_mask = stream.channels, stream.channel_mask
@@ -617,12 +795,15 @@ class VideoWriter:
             audio_in, audio_out = audio_arguments(audio, self.audio_channels,
                                                   self.channel_mask, self.audio_start,
                                                   duration, codec=self.format.audio)
-        target = self._tmp if self.format_name != "png" else self._tmp / self.path.name
+        # numbered frames: written in the temporary folder, ffmpeg's working folder, so
+        # no % or newline in the folders above can reach its image2 muxer
+        target = _ffmpeg.file_arg(self._tmp) if self.format_name != "png" else (
+            "file:" + self.path.name)
         tags = [arg for key, value in self.metadata.items()
                 for arg in ("-metadata", f"{key}={value}")]
         return [*video_in, *audio_in, "-map", "0:v:0", *self.video_arguments(), *audio_out,
                 *tags, *self.format.muxer_settings, "-loglevel", "error",
-                "-f", self.format.muxer, "-y", _ffmpeg.file_arg(target)]
+                "-f", self.format.muxer, "-y", target]
 
     def video_arguments(self):
         """ffmpeg's video output arguments: filter, encoder and its settings."""
@@ -653,10 +834,11 @@ class VideoWriter:
             raise ValueError(f"VideoWriter for {self.path} was opened already; "
                              "make a new one for another video")
         self._state = "open"
+        _open_writers.add(self)
         if self.format_name == "png":
             self._tmp = temporary_folder(self.path)
         else:
-            self._tmp = temporary_file(self.path)
+            self._tmp = temporary_file(self.path, folder=self.scratch_dir)
         try:
             audio = self.audio
             if isinstance(audio, tuple):  # an array: ffmpeg reads it from a scratch WAV
@@ -665,10 +847,15 @@ class VideoWriter:
                 fd, wav = tempfile.mkstemp(prefix="fastviz-", suffix=".wav")
                 os.close(fd)
                 self._wav = Path(wav)
-                wavfile.write(self._wav, audio[1], audio[0].T.copy())
+                try:
+                    wavfile.write(self._wav, audio[1], audio[0].T.copy())
+                except OSError as exc:
+                    raise OutputError(f"cannot write the sound of {self.path} to the "
+                                      f"scratch file {wav}: {exc.strerror}") from None
                 audio = self._wav
+            cwd = self._tmp if self.format_name == "png" else None
             self._proc, self._log, command = _ffmpeg.start(self._arguments(audio),
-                                                           stdin=subprocess.PIPE)
+                                                           stdin=subprocess.PIPE, cwd=cwd)
             self.command = shlex.join(command)
         except BaseException:
             self.abort()
@@ -705,7 +892,7 @@ class VideoWriter:
         never freezes under sound that has no frames. Needed when fewer frames came
         than ``n_frames`` announced, or none was announced: then ffmpeg did not know
         where to cut. A stream copy, no re-encoding: about the cost of copying the file."""
-        cut = temporary_file(self.path)
+        cut = temporary_file(self.path, folder=self.scratch_dir)
         try:
             end = self.frames_written / self.fps
             proc, log, command = _ffmpeg.start(
@@ -756,29 +943,35 @@ class VideoWriter:
             if self.audio is not None and self.frames_written != self.n_frames:
                 self._cut_audio_at_last_frame()
             if self.format_name == "png":
-                publish_frames(self._tmp, self.path, self.overwrite)
+                publish_frames(self._tmp, self.path, self.overwrite, self.inputs)
             else:
-                publish(self._tmp, self.path, self.overwrite)
+                publish(self._tmp, self.path, self.overwrite, self.inputs)
         except BaseException:
             self.abort()
             raise
         self._state = "closed"
+        _open_writers.discard(self)
         self._remove_wav()
 
     def abort(self):
-        """Kill ffmpeg and remove the temporary file; nothing is left at ``path``."""
-        self._state = "closed"
-        if self._proc is not None:
-            _ffmpeg.kill(self._proc)
-        for scratch in (self._tmp, self._wav):
-            if scratch is not None and scratch.is_dir():
-                shutil.rmtree(scratch, ignore_errors=True)
-            elif scratch is not None and scratch.exists():
-                scratch.unlink()
+        """Kill ffmpeg and remove the temporary file; nothing is left at ``path``.
+
+        Not cut by a stop signal (one that comes meanwhile is raised after).
+        """
+        with _ffmpeg.signals_held():
+            self._state = "closed"
+            _open_writers.discard(self)
+            if self._proc is not None:
+                _ffmpeg.kill(self._proc)
+            for scratch in (self._tmp, self._wav):
+                if scratch is not None and scratch.is_dir():
+                    shutil.rmtree(scratch, ignore_errors=True)
+                elif scratch is not None:
+                    scratch.unlink(missing_ok=True)
 
     def _remove_wav(self):
-        if self._wav is not None and self._wav.exists():
-            self._wav.unlink()
+        if self._wav is not None:
+            self._wav.unlink(missing_ok=True)
 
     def __del__(self):  # dropped while open: no ffmpeg or temporary file may outlive it
         if getattr(self, "_state", None) == "open":
@@ -792,3 +985,13 @@ class VideoWriter:
             self.close()
         else:
             self.abort()
+
+
+_open_writers = weakref.WeakSet()  # VideoWriters opened and not yet closed or aborted
+
+
+@atexit.register
+def _abort_open_writers():
+    """At exit, abort the writers still open: a daemon thread's is never closed."""
+    for writer in list(_open_writers):
+        writer.abort()

@@ -65,3 +65,23 @@ class FastvizWarning(UserWarning):
     >>> issubclass(FastvizWarning, UserWarning)
     True
     """
+
+
+def shown(value, limit=60):
+    """``repr(value)`` for a message, cut to about ``limit`` characters: a user's value
+    (a 10 MB ``cmap`` string) is named, not echoed whole.
+
+    Examples
+    --------
+    >>> shown("x" * 1000, limit=10)
+    "'xxxxxxxxxx...' (1,000 characters)"
+    >>> shown("viridis")
+    "'viridis'"
+    """
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    if isinstance(value, str):
+        text = repr(value[:limit])
+        return f"{text[:-1]}...{text[-1]} ({len(value):,} characters)"
+    return text[:limit] + "..."

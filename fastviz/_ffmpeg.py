@@ -1,10 +1,22 @@
-"""The bundled ffmpeg binary, started safely, with the tail of its stderr kept."""
+"""The bundled ffmpeg binary, started safely, owned by the render that started it.
+
+Every ffmpeg belongs to the ``reaper`` block (one per render) that was open in its
+thread's context when it started: a render that fails kills its own processes and no
+other render's, so renders in threads of one process (a web service) never touch each
+other. User files are read only as plain files: no protocol but ``file``, no demuxer
+that opens other files or URLs by itself, and a read that makes no progress for
+``STALL_SECONDS`` kills the decoder.
+"""
 import collections
 import contextlib
+import contextvars
+import functools
 import os
 import signal
 import subprocess
 import threading
+import time
+from pathlib import Path
 
 import imageio_ffmpeg
 
@@ -12,7 +24,16 @@ from ._errors import FastvizError
 
 STOP_SIGNALS = {getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
                 if hasattr(signal, name)}
-_reapers = []  # the process lists of the open ``reaper`` blocks
+# A decoder that hands over no sound for this long is stuck (a hung disk, a damaged
+# file that makes it loop), not slow: decoding runs at hundreds of times real time.
+STALL_SECONDS = 30
+# Demuxers that open other files or URLs on their own (playlists, concat scripts, image
+# sequences, disc folders, subtitle pairs, network sessions) or run scripts. A user's
+# file is never read with them: a playlist can point at /dev/urandom or stay live
+# forever. Devices are left out as well.
+UNSAFE_DEMUXERS = frozenset({"avisynth", "concat", "dash", "dvdvideo", "hls", "image2",
+                             "imf", "msnwctcp", "rtp", "rtsp", "sap", "sdp", "vapoursynth",
+                             "vobsub", "webm_dash_manifest"})
 
 
 def ffmpeg_exe():
@@ -42,6 +63,36 @@ class LogCatcher(threading.Thread):
         return "\n".join(self._lines) or "(ffmpeg printed nothing)"
 
 
+class Watchdog(threading.Thread):
+    """Reads from ``proc``'s stdout that kill it when one makes no progress for
+    ``STALL_SECONDS``; ``fired`` tells whether that happened. ``stop()`` ends it."""
+
+    def __init__(self, proc):
+        super().__init__(daemon=True)
+        self.seconds, self.fired = STALL_SECONDS, False
+        self._proc, self._since, self._over = proc, None, threading.Event()
+        self.start()
+
+    def read(self, n_bytes):
+        """Up to ``n_bytes`` from the process (fewer at its end, or once killed)."""
+        self._since = time.monotonic()
+        try:
+            return self._proc.stdout.read(n_bytes)
+        finally:
+            self._since = None
+
+    def run(self):
+        while not self._over.wait(min(1.0, self.seconds / 4)):
+            since = self._since
+            if since is not None and time.monotonic() - since > self.seconds:
+                self.fired = True
+                self._proc.kill()  # the read ends; the owner reaps it
+                return
+
+    def stop(self):
+        self._over.set()
+
+
 def file_arg(path):
     """``path`` as ffmpeg must read it: absolute, behind ``file:``, so a name with a ``:``
     (``12:30-meeting.wav``) is not taken for a protocol, nor one starting with ``-``
@@ -49,8 +100,53 @@ def file_arg(path):
     return "file:" + os.path.abspath(path)
 
 
-def start(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL):
-    """Start ffmpeg with an argument list (never a shell); return ``(process, log, cmd)``."""
+def plain_input(path):
+    """ffmpeg's input arguments for a user's file read as a plain file: the ``file``
+    protocol only, and any demuxer but ``UNSAFE_DEMUXERS`` (and devices)."""
+    return ["-protocol_whitelist", "file", "-format_whitelist", ",".join(safe_demuxers()),
+            "-i", file_arg(path)]
+
+
+@functools.cache
+def safe_demuxers():
+    """The bundled ffmpeg's demuxers (``ffmpeg -demuxers``) but devices and
+    ``UNSAFE_DEMUXERS``."""
+    proc, log, _ = start(["-demuxers"], stdout=subprocess.PIPE)
+    listing = proc.stdout.read().decode(errors="replace")
+    proc.wait()
+    names = []
+    for row in listing.split(" ---", 1)[-1].splitlines():  # " D d name  description"
+        flags, words = row[1:4], row[4:].split()
+        if words and flags[0] == "D" and flags[2] != "d" and not (
+                set(words[0].split(",")) & UNSAFE_DEMUXERS):
+            names.append(words[0])
+    return tuple(names)
+
+
+class Owned:
+    """What one render (one ``reaper`` block) started and finished: its ffmpeg
+    processes still running, and the outputs it moved into place."""
+
+    def __init__(self, parent=None):
+        self.processes, self.published, self.parent = [], [], parent
+
+
+_owner = contextvars.ContextVar("fastviz_owner", default=None)
+
+
+def _owners():
+    """The open ``reaper`` blocks of this context, innermost first."""
+    owned = _owner.get()
+    while owned is not None:
+        yield owned
+        owned = owned.parent
+
+
+def start(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, cwd=None):
+    """Start ffmpeg with an argument list (never a shell); return ``(process, log, cmd)``.
+
+    The process belongs to the open ``reaper`` blocks of this thread's context.
+    """
     try:
         cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-nostats", *args]
     except RuntimeError as exc:  # imageio-ffmpeg found no binary
@@ -60,12 +156,17 @@ def start(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL):
     with signals_held():  # so none can run unaccounted for
         try:
             proc = subprocess.Popen(cmd, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE,
-                                    start_new_session=os.name == "posix")
+                                    start_new_session=os.name == "posix", cwd=cwd)
         except OSError as exc:
             raise FastvizError(f"cannot run ffmpeg {cmd[0]}: {exc.strerror}") from None
-        for started in _reapers:
-            started.append(proc)
+        for owned in _owners():  # ended ones go: a batch's list stays short
+            owned.processes[:] = [p for p in owned.processes if p.returncode is None]
+            owned.processes.append(proc)
         return proc, LogCatcher(proc.stderr), cmd
+
+
+_holds = 0  # open signals_held blocks in the main thread
+_deferred = []  # stops that came while held: raised when the last block ends
 
 
 @contextlib.contextmanager
@@ -73,36 +174,67 @@ def signals_held():
     """Hold off Ctrl-C, SIGTERM and SIGHUP in the block (main thread only).
 
     They raise in the main thread wherever it is; a block that starts something and
-    records it (a process, a Dask task) must not be cut between the two.
+    records it (a process, a Dask task), moves a finished file into place or cleans up
+    must not be cut in the middle. The signals are blocked, and a handler that finds
+    them held (``holding``) hands its stop to ``defer``: it is raised when the last
+    block ends. Child processes started in the block inherit the blocked signals.
     """
-    held = threading.current_thread() is threading.main_thread() and hasattr(
-        signal, "pthread_sigmask")
-    if held:
-        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    global _holds
+    masked = hasattr(signal, "pthread_sigmask")
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS) if masked else None
+    _holds += 1
     try:
         yield
     finally:
-        if held:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+        _holds -= 1
+        if masked:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        if not _holds and _deferred:
+            stop = _deferred.pop()
+            _deferred.clear()
+            stop()
+
+
+def holding():
+    """Whether the main thread is inside ``signals_held`` (for a signal handler)."""
+    return _holds > 0
+
+
+def defer(stop):
+    """Call ``stop`` (which raises) when the last ``signals_held`` block ends."""
+    _deferred.append(stop)
 
 
 @contextlib.contextmanager
 def reaper():
-    """Kill and reap every ffmpeg started in the block that still runs if it fails.
+    """A render's own processes: every ffmpeg started in the block (in this context)
+    that still runs is killed and reaped if the block fails. Yields the ``Owned``
+    record, which also lists the outputs published in the block (``published``).
 
     The safety net under the owners' own cleanup: an interruption that lands between
-    a process's start and its owner's hold on it cannot leave it running.
+    a process's start and its owner's hold on it cannot leave it running. Blocks nest;
+    another thread (another render) has a context, and processes, of its own.
     """
-    started = []
-    _reapers.append(started)
+    owned = Owned(_owner.get())
+    token = _owner.set(owned)
     try:
-        yield
+        yield owned
     except BaseException:
-        for proc in started:
-            kill(proc)
+        with signals_held():
+            for proc in owned.processes:
+                kill(proc)
         raise
     finally:
-        _reapers.remove(started)
+        _owner.reset(token)
+
+
+def record_published(path):
+    """Note that ``path`` was moved into place, in every open ``reaper`` block."""
+    for owned in _owners():
+        owned.published.append(Path(path))
 
 
 def kill(proc):
@@ -119,11 +251,13 @@ def kill(proc):
 
 
 # H.264 level 6.2, the highest, caps a frame at 139,264 macroblocks of 16 x 16 pixels
-# (8192 x 4352) and a side at sqrt(8 x 139,264) macroblocks; x264 refuses more, so
-# larger frames are refused before any of their memory is allocated. At the cap, one
+# (8192 x 4352): x264 encodes larger frames, but they fit no level, so players may
+# refuse them. x264 itself takes at most 16384 pixels on a side (its MAX_RESOLUTION:
+# 16880 x 2, inside the level's side limit, fails with "invalid width x height").
+# Larger frames are refused before any of their memory is allocated. At the cap, one
 # render thread holds about 0.45 GB of frames.
 MAX_FRAME_PIXELS = 139_264 * 256
-MAX_FRAME_SIDE = 16_880
+MAX_FRAME_SIDE = 16_384
 
 
 def check_frame_size(width, height):
@@ -131,4 +265,4 @@ def check_frame_size(width, height):
     if width * height > MAX_FRAME_PIXELS or max(width, height) > MAX_FRAME_SIDE:
         raise FastvizError(f"frame size {width}x{height} is too large: H.264 (level 6.2) "
                            f"takes at most {MAX_FRAME_PIXELS:,} pixels (8192x4352) and "
-                           f"{MAX_FRAME_SIDE} on a side")
+                           f"x264 {MAX_FRAME_SIDE} on a side")

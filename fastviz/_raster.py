@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._errors import InputError
+from ._errors import InputError, shown
 from ._ffmpeg import check_frame_size
 from ._kernels import _render_frames, _render_frames_nv12
 from ._scene import _resized, _rgba, load_background
@@ -115,12 +115,12 @@ def colormap_lut(cmap=None, alpha=1.0, n=LUT_SIZE):
         try:
             import matplotlib
         except ImportError:
-            raise InputError(f"colour map {cmap!r} needs matplotlib; install it or "
+            raise InputError(f"colour map {shown(cmap)} needs matplotlib; install it or "
                              "pass a list of colours") from None
         try:
             rgba = matplotlib.colormaps[cmap].resampled(n)(np.arange(n))
         except KeyError:
-            raise InputError(f"{cmap!r} is neither a colour nor a matplotlib colour "
+            raise InputError(f"{shown(cmap)} is neither a colour nor a matplotlib colour "
                              "map") from None
     elif isinstance(cmap, np.ndarray) and cmap.ndim == 2:
         rgba = cmap.astype(float)
@@ -129,7 +129,7 @@ def colormap_lut(cmap=None, alpha=1.0, n=LUT_SIZE):
         try:
             rgba = _interpolate([_rgba(c) for c in colours], n)
         except (ValueError, TypeError) as exc:
-            raise InputError(f"cannot read colours {cmap!r}: {exc}") from None
+            raise InputError(f"cannot read colours {shown(cmap)}: {exc}") from None
     if rgba.ndim != 2 or rgba.shape[1] not in (3, 4) or not len(rgba):
         raise InputError(f"colour table must be (n, 3|4), got {rgba.shape}")
     lut = np.ones((len(rgba), 4), np.float32)

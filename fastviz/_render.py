@@ -1,6 +1,7 @@
 """The pipeline: audio -> envelopes -> per-electrode amplitudes -> frames -> video."""
 import difflib
 import math
+import os
 import tempfile
 import time
 import warnings
@@ -27,11 +28,26 @@ from ._encode import (
     source_tag,
     speed_settings,
 )
-from ._errors import Cancelled, FastvizError, FastvizWarning, InputError, OutputError
+from ._errors import (
+    Cancelled,
+    FastvizError,
+    FastvizWarning,
+    InputError,
+    OutputError,
+    shown,
+)
 from ._ffmpeg import check_frame_size
 from ._progress import progress_bar
 from ._raster import FrameRenderer, values_at
-from ._scene import FITS, auto_dot_size, build_scene, load_look, projected_scene, scene_bands
+from ._scene import (
+    FITS,
+    auto_dot_size,
+    build_scene,
+    load_look,
+    look_file,
+    projected_scene,
+    scene_bands,
+)
 
 CHUNK_FRAMES = 8  # frames a worker renders per task; a few chunks per worker in memory
 MAX_FPS = 240
@@ -122,14 +138,14 @@ class Options:
                              f"{MAX_FPS} frames a second (what players and H.264's levels "
                              f"are made for), got {self.fps}")
         if self.fit not in FITS:
-            raise ValueError(f"fit must be one of {', '.join(FITS)}, got {self.fit!r}")
+            raise ValueError(f"fit must be one of {', '.join(FITS)}, got {shown(self.fit)}")
         if self.bands_by not in (None, "x", "y", "table"):
-            raise ValueError(f"bands_by must be x, y or table, got {self.bands_by!r}")
+            raise ValueError(f"bands_by must be x, y or table, got {shown(self.bands_by)}")
         if self.dot_size is not None and not (
                 isinstance(self.dot_size, str) and self.dot_size == "auto") and not (
                 isinstance(self.dot_size, (int, float, np.number)) and self.dot_size >= 0):
             raise ValueError(f"dot_size must be a number of points >= 0 or 'auto', got "
-                             f"{self.dot_size!r}")
+                             f"{shown(self.dot_size)}")
         if self.montage is not None and (self.background is not None
                                          or self.electrodes is not None):
             raise InputError("montage places its own electrodes on a drawn head: give "
@@ -141,23 +157,23 @@ class Options:
             if (isinstance(self.size, str) or len(self.size) != 2
                     or not all(_is_whole(v) and v > 0 for v in self.size)):
                 raise ValueError(f"size must be a (width, height) pair of whole numbers "
-                                 f"above 0, got {self.size!r}")
+                                 f"above 0, got {shown(self.size)}")
             check_frame_size(*self.size)
         if self.jobs is not None and not (_is_whole(self.jobs) and self.jobs != 0):
             raise ValueError(f"jobs must be a whole number of threads, or -1 for every "
-                             f"core, got {self.jobs!r}")
+                             f"core, got {shown(self.jobs)}")
         preset, crf = speed_settings(self.speed, self.preset, self.crf)
         object.__setattr__(self, "preset", preset)  # frozen: set once, here
         object.__setattr__(self, "crf", crf)
         check_preset(self.preset)
         if not (_is_whole(self.crf) and 0 <= self.crf <= 51):
-            raise ValueError(f"crf must be a whole number in 0..51, got {self.crf!r}")
+            raise ValueError(f"crf must be a whole number in 0..51, got {shown(self.crf)}")
         for name, low in (("start", 0), ("duration", 1e-9)):
             value = getattr(self, name)
             if value is not None and not (isinstance(value, (int, float, np.number))
                                           and math.isfinite(value) and value >= low):
                 raise ValueError(f"{name} must be a finite number of seconds "
-                                 f"{'>= 0' if low == 0 else '> 0'}, got {value!r}")
+                                 f"{'>= 0' if low == 0 else '> 0'}, got {shown(value)}")
 
 
 def _is_whole(value):
@@ -188,8 +204,8 @@ def options_from(function, options):
     for name in options:
         if name not in known:
             close = difflib.get_close_matches(name, known, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise TypeError(f"{function}() got an unexpected keyword argument {name!r}{hint}")
+            hint = f"; did you mean {shown(close[0])}?" if close else ""
+            raise TypeError(f"{function}() got an unexpected keyword argument {shown(name)}{hint}")
     return Options(**options)
 
 
@@ -234,15 +250,24 @@ def make_renderer(options, names=None, scene=None):
                          sizes=scene.sizes)
 
 
-def output_options(function, output, options, inputs=()):
-    """``Options`` for writing ``output``: its format resolved from the name (a GIF at
-    15 fps unless ``fps`` is given), checked with the output before any work."""
+def input_files(audio, opts):
+    """Every file a render of ``audio`` with ``opts`` reads, from this one place: the
+    audio, the picture, the electrode table, the look file. The output may be none of
+    them (``check_output``, ``publish``)."""
+    files = (audio, opts.background, opts.electrodes, look_file(opts.look)[0])
+    return tuple(Path(f) for f in files if isinstance(f, (str, os.PathLike)))
+
+
+def output_options(function, output, options, audio=None):
+    """``Options`` for writing ``output`` from ``audio``: its format resolved from the
+    name (a GIF at 15 fps unless ``fps`` is given), checked with the output (against
+    ``input_files``) before any work."""
     opts = options_from(function, options)
     format = output_format(output, opts.format, opts.codec, opts.transparent)[0]
     opts = replace(opts, format=format)
     if format == "gif" and "fps" not in options:
         opts = replace(opts, fps=GIF_FPS)
-    check_output(output, opts.overwrite, inputs, format)
+    check_output(output, opts.overwrite, input_files(audio, opts), format)
     if opts.encoder is not None:  # a writer made and dropped: it runs the trial encode
         width, height = opts.size or (256, 144)
         VideoWriter(output, (width + width % 2, height + height % 2), opts.fps,
@@ -318,6 +343,7 @@ class Plan:
     audio: object = None  # a file, (samples, rate), or None
     audio_start: float = None
     audio_duration: float = None
+    inputs: tuple = ()  # every file the render reads (input_files): never written
 
     def values(self, first, stop):
         """Values of frames ``[first, stop)``, (stop - first, n_electrodes)."""
@@ -341,8 +367,9 @@ def unless_cancelled(blocks, cancel, what):
         yield block
 
 
-def write_video(plan, output, options, cancel=None):
-    """Render ``plan``'s frames and encode them through one ffmpeg."""
+def write_video(plan, output, options, cancel=None, scratch_dir=None):
+    """Render ``plan``'s frames and encode them through one ffmpeg (its temporary file in
+    ``scratch_dir``, by default beside ``output``)."""
     renderer = plan.renderer
     pixel_format = "rgba" if options.transparent else FORMATS[options.format or "mp4"].frames
     size = (renderer.nv12_size if pixel_format == "nv12"
@@ -353,7 +380,8 @@ def write_video(plan, output, options, cancel=None):
                          overwrite=options.overwrite, n_frames=plan.n_frames,
                          metadata=plan.metadata(), format=options.format,
                          codec=options.codec, transparent=options.transparent,
-                         encoder=options.encoder)
+                         encoder=options.encoder, inputs=plan.inputs,
+                         scratch_dir=scratch_dir)
     with _ffmpeg.reaper(), writer, progress_bar(plan.n_frames, Path(output).name,
                                                 options.progress) as bar:
         blocks = iter_frames(renderer, plan.values, plan.n_frames, options.jobs,
@@ -376,7 +404,8 @@ def plan_render(audio, opts):
                       "there (its sample rate is too low)", FastvizWarning, stacklevel=3)
     bands = scene_bands(scene, len(env.freqs), opts.bands_by, _where(opts))
     return Plan(renderer, scale_minmax(env.values), env.rate, bands, as_fraction(opts.fps),
-                frame_count(env.duration, opts.fps), audio, opts.start, opts.duration)
+                frame_count(env.duration, opts.fps), audio, opts.start, opts.duration,
+                input_files(audio, opts))
 
 
 def _where(opts):
@@ -406,9 +435,9 @@ def render(audio, output, *, client=None, scheduler=None, segments=None,
         ``"local:N"`` or ``"tcp://HOST:PORT"``; ``client`` a ``dask.distributed.Client``.
         Giving any of these renders in segments; by default one ffmpeg does it all.
     cancel : callable, optional
-        Asked about twice a second while drawing (one stream only); when it returns
-        true the render stops, nothing is written, and ``Cancelled`` is raised. For a
-        front end's "stop" button.
+        Asked about twice a second while drawing, or while the segments render; when
+        it returns true the render stops, nothing is written, and ``Cancelled`` is
+        raised. For a front end's "stop" button.
     **options
         See ``Options``: background, electrodes, montage, size, fit, bg_color,
         brightness, invert, bands_by, look, fps, jobs, speed, preset, crf, start,
@@ -425,8 +454,7 @@ def render(audio, output, *, client=None, scheduler=None, segments=None,
 
         render("song.wav", "song.mp4", fps=25, preset="ultrafast")
     """
-    opts = output_options("render", output, options,
-                          [audio, options.get("background"), options.get("electrodes")])
+    opts = output_options("render", output, options, audio)
     split = dict(client=client, scheduler=scheduler, n_segments=segments,
                  segment_seconds=segment_seconds, segment_dir=segment_dir)
     if not any(v is not None for v in split.values()):
@@ -438,11 +466,12 @@ def render(audio, output, *, client=None, scheduler=None, segments=None,
     from ._distributed import check_split, render_segments  # they import this module
 
     check_split(**split)  # before the analysis
-    return render_segments(plan_render(audio, opts), output, opts, **split)
+    return render_segments(plan_render(audio, opts), output, opts, cancel=cancel, **split)
 
 
-def demo(output="jinglebells.mp4", **options):
-    """Render the built-in demo: synthesised Jingle Bells on the bundled brain.
+def demo(output="jinglebells.mp4", *, cancel=None, **options):
+    """Render the built-in demo: synthesised Jingle Bells on the bundled brain; as
+    ``render`` (``cancel`` too).
 
     Examples
     --------
@@ -463,7 +492,7 @@ def demo(output="jinglebells.mp4", **options):
         wav = Path(tmp) / "jinglebells.wav"
         wavfile.write(wav, rate, samples)
         try:
-            return render(wav, output, **options)
+            return render(wav, output, cancel=cancel, **options)
         except FastvizError as exc:  # name the song, not a deleted scratch file
             raise type(exc)(str(exc).replace(str(wav), "the demo song")) from None
 
@@ -551,7 +580,7 @@ def render_signal(data, output, rate=None, *, audio=None, scaling="minmax",
         render_signal(raw, "ecog.mp4", smoothing=5.0)
     """
     opts = output_options("render_signal", output, options,
-                          [audio if not isinstance(audio, tuple) else None])
+                          None if isinstance(audio, tuple) else audio)
     if opts.channel is not None:
         raise ValueError("channel picks an audio channel to analyse; render_signal draws "
                          "every electrode of its signal, so pass a subset of it instead")
@@ -578,9 +607,11 @@ def render_signal(data, output, rate=None, *, audio=None, scaling="minmax",
         if not vmax > vmin:
             raise ValueError(f"scaling needs vmin < vmax, got {scaling}")
         amplitudes = np.clip((values - vmin) / (vmax - vmin), 0, 1)
+    file = None if isinstance(audio, tuple) else audio
     plan = Plan(renderer, amplitudes, rate, None, as_fraction(opts.fps),
                 frame_count(values.shape[1] / rate, opts.fps), audio,
-                *((None, None) if isinstance(audio, tuple) else (opts.start, opts.duration)))
+                *((None, None) if file is None else (opts.start, opts.duration)),
+                input_files(file, opts))
     return write_video(plan, output, opts)
 
 
@@ -593,8 +624,11 @@ def _write_png(picture, output, overwrite, inputs):
     path = check_output(output, overwrite, inputs, format=PICTURE)
     part = temporary_file(path)
     try:
-        Image.fromarray(picture).save(part, format="PNG")
-        publish(part, path, overwrite)  # readable as the umask says; never over a newcomer
+        try:
+            Image.fromarray(picture).save(part, format="PNG")
+        except OSError as exc:  # a full disk says only "[Errno 28]"
+            raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+        publish(part, path, overwrite, inputs)  # as the umask says; never over a newcomer
     finally:
         part.unlink(missing_ok=True)
     return path
@@ -630,11 +664,11 @@ def frame(audio, at, output=None, **options):
         picture = frame("song.wav", 12.0, "frame.png")
     """
     opts = options_from("frame", options)
+    inputs = input_files(audio, opts)
     if output is not None:
-        check_output(output, opts.overwrite, [audio, opts.background, opts.electrodes],
-                     format=PICTURE)
+        check_output(output, opts.overwrite, inputs, format=PICTURE)
     if not (isinstance(at, (int, float, np.number)) and 0 <= at < math.inf):
-        raise ValueError(f"at must be a finite number of seconds >= 0, got {at!r}")
+        raise ValueError(f"at must be a finite number of seconds >= 0, got {shown(at)}")
     plan = plan_render(audio, opts)
     index = math.floor(round(at * plan.fps, 9))
     if index >= plan.n_frames:
@@ -642,8 +676,7 @@ def frame(audio, at, output=None, **options):
                          f"{plan.fps} fps, {float(plan.n_frames / plan.fps):.3f} s)")
     picture = plan.renderer.frames(plan.values(index, index + 1))[0]
     if output is not None:
-        _write_png(picture, output, opts.overwrite, [audio, opts.background,
-                                                     opts.electrodes])
+        _write_png(picture, output, opts.overwrite, inputs)
     return picture
 
 
@@ -675,7 +708,7 @@ def layout(output=None, **options):
     from ._scene import draw_layout
 
     opts = options_from("layout", options)
-    inputs = [opts.background, opts.electrodes]
+    inputs = input_files(None, opts)
     if output is not None:
         check_output(output, opts.overwrite, inputs, format=PICTURE)
     scene = make_scene(opts)

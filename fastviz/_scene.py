@@ -5,6 +5,7 @@ size and electrode centres in its pixels (x to the right, y downward, the centre
 top-left pixel at (0, 0)). This module never imports the renderer.
 """
 import math
+import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from ._analysis import electrode_bands
-from ._errors import InputError
+from ._errors import InputError, shown
+from ._files import check_input
 
 FITS = ("pad", "stretch", "crop")
 LOOK_KEYS = ("description", "cmap", "bg_color", "brightness", "invert", "alpha",
@@ -71,10 +73,7 @@ def load_background(background, size=None, bg_color="white"):
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     if isinstance(background, (str, Path)):
-        path = Path(background)
-        if not path.is_file():
-            what = "a folder, not a picture" if path.is_dir() else "not found"
-            raise InputError(f"background picture {what}: {path}")
+        path = check_input(background, "background picture")
         try:
             with warnings.catch_warnings():
                 # Pillow warns above MAX_IMAGE_PIXELS (89 million) and refuses twice
@@ -111,7 +110,7 @@ def _rgb255(colour):
     try:
         return tuple(int(v * 255 + 0.5) for v in _rgba(colour)[:3])
     except (ValueError, TypeError):
-        raise InputError(f"unknown colour {colour!r} (bg_color)") from None
+        raise InputError(f"unknown colour {shown(colour)} (bg_color)") from None
 
 
 def _resized(picture, size):
@@ -130,8 +129,7 @@ def _read_csv(path):
     is refused (pandas would shift the columns under the header)."""
     import pandas as pd
 
-    if not path.is_file():
-        raise InputError(f"electrode table not found: {path}")
+    check_input(path, "electrode table")
     for encoding in ("utf-8-sig", "latin-1"):  # Latin-1 reads any bytes: spreadsheets
         try:
             with warnings.catch_warnings():
@@ -195,12 +193,12 @@ def read_table(path):
                 value = None
             if value is None or not math.isfinite(value):
                 raise InputError(f"{where(row, column)} is not a number: "
-                                 f"{column}={text!r}")
-            if whole and not (value == int(value) and value >= 0):
+                                 f"{column}={shown(text)}")
+            if whole and not (value == int(value) and 0 <= value < 2 ** 31):
                 raise InputError(f"{where(row, column)} is not a band number (0, 1, ...): "
-                                 f"{column}={text!r}")
+                                 f"{column}={shown(text)}")
             if column == "size" and value < 0:
-                raise InputError(f"{where(row, column)} is a negative size: {text!r}")
+                raise InputError(f"{where(row, column)} is a negative size: {shown(text)}")
             out[row] = value
         return out
 
@@ -220,7 +218,7 @@ def read_table(path):
                     colors[row] = _rgba(text)
                 except ValueError:
                     raise InputError(f"{where(row, 'color')} is not a colour: "
-                                     f"{text!r}") from None
+                                     f"{shown(text)}") from None
         result["colors"] = colors
     result["path"], result["lines"] = path, tuple(lines)
     return result
@@ -281,7 +279,7 @@ def fit_scene(picture, xs, ys, size=None, fit="pad", bg_color="white"):
     ((20, 20, 3), 9.5, 9.5)
     """
     if fit not in FITS:
-        raise ValueError(f"fit must be one of {', '.join(FITS)}, got {fit!r}")
+        raise ValueError(f"fit must be one of {', '.join(FITS)}, got {shown(fit)}")
     xs, ys = np.asarray(xs, float), np.asarray(ys, float)
     height, width = picture.shape[:2]
     if size is None or tuple(size) == (width, height):
@@ -326,7 +324,7 @@ def montage_positions(name):
             montage = mne.channels.make_standard_montage(name)
         except ValueError:
             known = ", ".join(mne.channels.get_builtin_montages())
-            raise InputError(f"unknown montage {name!r}; MNE ships {known}") from None
+            raise InputError(f"unknown montage {shown(name)}; MNE ships {known}") from None
         info = mne.create_info(montage.ch_names, 1000.0, "eeg")
         info.set_montage(montage, on_missing="ignore", verbose="error")
         # some montages name one place twice (T3 and T7): both are kept
@@ -417,7 +415,7 @@ def electrode_bands_by(xs, ys, n_bands, by="y"):
     array([0, 1, 1])
     """
     if by not in ("x", "y"):
-        raise ValueError(f"bands_by must be x, y or table, got {by!r}")
+        raise ValueError(f"bands_by must be x, y or table, got {shown(by)}")
     # electrode_bands puts band 0 at the largest y (the bottom); mirrored, the left
     return electrode_bands(ys if by == "y" else -np.asarray(xs, float), n_bands)
 
@@ -557,12 +555,12 @@ def _rgba(colour):
             try:
                 from matplotlib.colors import to_rgba
             except ImportError:
-                raise ValueError(f"unknown colour {colour!r}") from None
+                raise ValueError(f"unknown colour {shown(colour)}") from None
             values = np.array(to_rgba(colour))  # raises ValueError when unknown
     else:
         values = np.asarray(colour, float)
     if values.shape not in ((3,), (4,)):
-        raise ValueError(f"a colour is a name or 3 or 4 numbers in 0..1, got {colour!r}")
+        raise ValueError(f"a colour is a name or 3 or 4 numbers in 0..1, got {shown(colour)}")
     return np.append(values, 1.0) if len(values) == 3 else values
 
 
@@ -584,6 +582,15 @@ def _toml():
     return tomllib
 
 
+def look_file(look):
+    """``(path, look name)`` of a look in a file (``path.toml``, ``path.toml:NAME``,
+    ``path`` for ``path.toml``), or ``(None, None)`` for a bundled look's name."""
+    if look is None or str(look) in bundled_looks():
+        return None, None
+    path, _, name = str(look).partition(".toml:")
+    return Path(path if path.endswith(".toml") else path + ".toml"), name
+
+
 def load_look(look):
     """The scene options of a look: a bundled name, ``path.toml`` (its first look) or
     ``path.toml:NAME``, without its ``description``.
@@ -595,21 +602,21 @@ def load_look(look):
     """
     tomllib = _toml()
     looks = bundled_looks()
-    if str(look) in looks:
+    path, name = look_file(look)
+    if path is None:
         where, settings = f"look {look}", looks[str(look)]
     else:
-        path, _, name = str(look).partition(".toml:")
-        path = Path(path if path.endswith(".toml") else path + ".toml")
-        if not path.is_file():
-            raise InputError(f"look {look!r} is neither a bundled look ({', '.join(looks)}) "
-                             "nor a .toml file")
+        if not os.path.lexists(path):
+            raise InputError(f"look {shown(look)} is neither a bundled look "
+                             f"({', '.join(looks)}) nor a .toml file")
+        check_input(path, "look file")
         try:
             looks = tomllib.loads(path.read_text("utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise InputError(f"cannot read look file {path}: {exc}") from None
         tables = {k: v for k, v in looks.items() if isinstance(v, dict)}
         if not tables or (name and name not in tables):
-            raise InputError(f"look file {path} has no look {name or ''!r}; it has "
+            raise InputError(f"look file {path} has no look {shown(name or '')}; it has "
                              f"{list(tables)}".replace(" ''", ""))
         name = name or next(iter(tables))
         where, settings = f"look {name} in {path}", tables[name]
@@ -622,11 +629,11 @@ def load_look(look):
         number = isinstance(value, (int, float)) and not isinstance(value, bool)
         if expected == "bool" and not isinstance(value, bool):
             raise InputError(f"{where}: the {key} value must be true or false, "
-                             f"got {value!r}")
+                             f"got {shown(value)}")
         if key == "dot_size" and value == "auto":
             continue
         if expected in ("fraction", "positive") and not (
                 number and (0 <= value <= 1 if expected == "fraction" else value > 0)):
             what = "a number from 0 to 1" if expected == "fraction" else "a number above 0"
-            raise InputError(f"{where}: the {key} value must be {what}, got {value!r}")
+            raise InputError(f"{where}: the {key} value must be {what}, got {shown(value)}")
     return {k: v for k, v in settings.items() if k != "description"}

@@ -10,7 +10,7 @@ import threading
 import warnings
 
 from . import __version__
-from ._errors import FastvizError, FastvizWarning
+from ._errors import FastvizError, FastvizWarning, shown
 from ._progress import stderr
 
 EPILOG = """examples:
@@ -60,37 +60,81 @@ class Stopped(KeyboardInterrupt):
         self.signum = signum
 
 
+class StopRecord:
+    """The first stop signal a command got (``signum``, None for none) and, once the
+    render ran, what it moved into place (``owned.published``). ``is_set`` is the
+    render's ``cancel``: a stop whose exception was swallowed (raised inside a
+    ``__del__``, which Python only prints) still ends the render at its next check."""
+
+    def __init__(self):
+        self.signum, self.owned, self._event = None, None, threading.Event()
+
+    def record(self, signum):
+        self.signum = signum
+        self._event.set()
+
+    def is_set(self):
+        return self._event.is_set()
+
+    def raise_it(self):
+        raise KeyboardInterrupt if self.signum == signal.SIGINT else Stopped(self.signum)
+
+
 @contextlib.contextmanager
 def _signals_stop_the_render():
-    """SIGTERM and SIGHUP raise ``Stopped`` once; later signals wait for the cleanup."""
+    """Ctrl-C, SIGTERM and SIGHUP stop the render: yields the ``StopRecord``.
+
+    The first signal is recorded and raised in the render (``_run``), or, when it lands
+    in a block that holds them (a move into place, a cleanup: ``_ffmpeg.signals_held``),
+    raised as the block ends. Later ones are only counted out: the cleanup the first
+    started runs to its end, and the exit code is the first's. A signal that lands
+    outside the render (while the answer is printed) is not raised either: the answer
+    reads the record.
+    """
+    stop = StopRecord()
     if threading.current_thread() is not threading.main_thread():
-        yield  # signal handlers can only be set from the main thread
+        yield stop  # signal handlers can only be set from the main thread
         return
     names = ("SIGINT", "SIGTERM", "SIGHUP")
     signums = [getattr(signal, n) for n in names if hasattr(signal, n)]
     previous = {s: signal.getsignal(s) for s in signums}
 
-    def stop(signum, frame):
-        for s in signums:  # one interruption: the cleanup it starts must run to the end
-            signal.signal(s, signal.SIG_IGN)
-        if signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        raise Stopped(signum)
+    def handler(signum, frame):
+        if stop.signum is not None:
+            return
+        stop.record(signum)
+        if not _in_the_render(frame):
+            return
+        held = sys.modules.get("fastviz._ffmpeg")  # no block holds them before it loads
+        if held is not None and held.holding():
+            held.defer(stop.raise_it)
+            return
+        stop.raise_it()
 
     for s in signums:
-        signal.signal(s, stop)
+        signal.signal(s, handler)
     try:
-        yield
+        yield stop
     finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+        for s, previous_handler in previous.items():
+            signal.signal(s, previous_handler)
+
+
+def _in_the_render(frame):
+    """Whether ``frame`` runs inside ``_run``, the render (not the answer after it)."""
+    while frame is not None:
+        if frame.f_code is _run.__code__:
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _size(text):
     try:
         width, height = (int(v) for v in text.lower().split("x"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"size must look like 1280x720, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"size must look like 1280x720, got "
+                                         f"{shown(text)}") from None
     return width, height
 
 
@@ -101,7 +145,7 @@ def _dot_size(text):
         return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"dot size is a number of points or auto, got "
-                                         f"{text!r}") from None
+                                         f"{shown(text)}") from None
 
 
 def _parser():
@@ -220,42 +264,74 @@ def main(argv=None):
     """Run the command line; return the exit code."""
     args = _parser().parse_args(argv)
     err = stderr()
-    with _signals_stop_the_render(), warnings.catch_warnings():
+    with _signals_stop_the_render() as stop, warnings.catch_warnings():
         if not args.debug:  # a library's warnings are not the user's business
             warnings.simplefilter("ignore")
         warnings.simplefilter("once", FastvizWarning)
         warnings.showwarning = lambda message, *rest, **kw: print(f"note: {message}",
                                                                   file=err)
+        path = error = None
         try:
-            path = _run(args)
-        except Stopped as exc:
-            print(f"error: stopped by {exc}; no output was written", file=err)
-            return 128 + exc.signum
-        except KeyboardInterrupt:
-            print("error: interrupted; no output was written", file=err)
-            return 130
-        except MemoryError:
-            if args.debug:
-                raise
-            print("error: out of memory; try a smaller --size or fewer --jobs", file=err)
-            return 1
-        except (FastvizError, ValueError, OSError) as exc:
-            if args.debug:
-                raise
-            print(f"error: {flag_words(str(exc))}", file=err)
-            return 1
-        except Exception as exc:  # a bug: still one line, and the way to see more
-            if args.debug:
-                raise
-            print(f"error: unexpected {type(exc).__name__}: {exc} (a fastviz bug: "
-                  "--debug shows the traceback to report)", file=err)
-            return 1
-    if not args.quiet:
-        print(f"wrote {path}", file=err)
-    return 0
+            path = _run(args, stop)
+        except BaseException as exc:  # answered below, a stop first
+            error = exc
+        return _answer(args, stop, path, error, err)
 
 
-def _run(args):
+def _answer(args, stop, path, error, err):
+    """Print the command's outcome and return its exit code: what is on disk decides.
+
+    A stop (a signal) exits with its code whatever else happened, and says whether the
+    output was written: it was when the render returned, or moved it into place just
+    before the stop came.
+    """
+    if stop.signum is not None:
+        what = ("interrupted" if stop.signum == signal.SIGINT
+                else f"stopped by {signal.Signals(stop.signum).name}")
+        written = path is not None or bool(stop.owned and stop.owned.published)
+        if getattr(args, "outdir", None) is not None:
+            print(f"error: {what}; the videos finished before it are in {args.outdir}, "
+                  "and no other output was written", file=err)
+        elif written:
+            print(f"error: {what}, but only after {args.output} was written: it is "
+                  "complete", file=err)
+        else:
+            print(f"error: {what}; no output was written", file=err)
+        return 128 + stop.signum
+    if error is None:
+        if not args.quiet:
+            print(f"wrote {path}", file=err)
+        return 0
+    if isinstance(error, KeyboardInterrupt):  # raised by hand, not by a signal here
+        print("error: interrupted; no output was written", file=err)
+        return 130
+    if args.debug or not isinstance(error, Exception):
+        raise error
+    print(f"error: {error_words(error)}", file=err)
+    return 1
+
+
+def error_words(exc):
+    """An error in one line, never empty: the library's message with the command line's
+    flags for its keywords; a MemoryError (which has no message) says so; anything else
+    is a bug, named as one."""
+    if isinstance(exc, MemoryError):
+        return "out of memory; try a smaller --size or fewer --jobs"
+    if isinstance(exc, (FastvizError, ValueError, OSError)):
+        return flag_words(str(exc)) or type(exc).__name__
+    return (f"unexpected {type(exc).__name__}: {exc} (a fastviz bug: --debug shows the "
+            "traceback to report)")
+
+
+def _run(args, stop):
+    """The command itself, as one render: the stop signals raise in here only."""
+    from . import _ffmpeg
+
+    with _ffmpeg.reaper() as stop.owned:  # every process any part of it started
+        return _command(args, stop.is_set)
+
+
+def _command(args, cancel):
     from ._render import demo, frame, layout, render
 
     if args.command == "looks":
@@ -283,15 +359,15 @@ def _run(args):
                    transparent=args.transparent, encoder=args.encoder)
     options = {k: v for k, v in options.items() if v is not None}
     if args.command == "demo":
-        return demo(args.output, **options)
+        return demo(args.output, cancel=cancel, **options)
     split = dict(scheduler=args.scheduler, segments=args.segments,
                  segment_seconds=args.segment_seconds, segment_dir=args.segment_dir)
     if args.outdir is not None:
-        return _batch(args, options, split)
+        return _batch(args, options, split, cancel)
     if len(args.audio) > 1:
         raise ValueError(f"{len(args.audio)} inputs need --outdir DIR (one video each), "
                          "not -o")
-    return render(args.audio[0], args.output, **split, **options)
+    return render(args.audio[0], args.output, cancel=cancel, **split, **options)
 
 
 def _list_looks():
@@ -307,7 +383,7 @@ def _list_looks():
     return None
 
 
-def _batch(args, options, split):
+def _batch(args, options, split, cancel):
     """Render every input to OUTDIR/NAME.mp4; report each failure and a summary."""
     from ._distributed import render_batch
 
@@ -319,11 +395,12 @@ def _batch(args, options, split):
                          "need one output, -o")
     options = {k: v for k, v in options.items() if k not in ("overwrite", "progress")}
     outcomes = render_batch(args.audio, args.outdir, scheduler=args.scheduler,
-                            overwrite=args.overwrite, progress=not args.quiet, **options)
+                            overwrite=args.overwrite, progress=not args.quiet,
+                            cancel=cancel, **options)
     err = stderr()
     failed = [o for o in outcomes if o.error is not None]
     for outcome in failed:
-        print(f"error: {outcome.input}: {flag_words(str(outcome.error))}", file=err)
+        print(f"error: {outcome.input}: {error_words(outcome.error)}", file=err)
     print("summary:", file=err)  # each input's outcome, in input order
     for o in outcomes:
         status = "failed" if o.error else "skipped" if o.skipped else "ok"

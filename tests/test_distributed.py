@@ -5,6 +5,7 @@ A module-scoped cluster (``dask scheduler`` and two ``dask worker`` processes on
 (160 x 120, ~3 s, ultrafast) so the whole file runs in well under two minutes.
 """
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -487,3 +488,184 @@ def test_a_cancelled_render_leaves_nothing(tmp_path):
     assert asked
     assert not list(tmp_path.glob("out*")) and not hidden(tmp_path)
     assert not ffmpeg_processes_in(tmp_path)
+
+
+# ----------------------------------------------------------------- issue 16: faults
+
+def test_cancel_stops_a_render_in_segments(tmp_path, cluster):
+    wav = write_wav(tmp_path / "in.wav", tone(600, 3.0), 44100)
+    asked = []
+    with pytest.raises(Cancelled):
+        render(wav, tmp_path / "out.mp4", size=SIZE, preset="ultrafast", progress=False,
+               client=cluster.client, segments=2, cancel=lambda: asked.append(1) or True)
+    assert asked and not list(tmp_path.glob("out*")) and not hidden(tmp_path)
+    assert not ffmpeg_processes_in(tmp_path) and not segment_files(cluster.folder)
+
+
+def test_segments_in_a_folder_whose_name_holds_a_newline(tmp_path, cluster, clip):
+    plan, options, _, frames = clip
+    folder = tmp_path / "a\nfolder? #1"
+    folder.mkdir()
+    out = render_segments(plan, folder / "out.mp4", options, client=cluster.client,
+                          n_segments=3)
+    check_video(out, plan, frames)
+    assert not hidden(folder)
+
+
+def test_a_full_disk_in_segments_names_the_file(tmp_path, cluster, clip):
+    import resource
+
+    plan, options, _, _ = clip
+    plan = replace(plan, audio=None)  # the driver then writes only the segments
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1000, hard))  # EFBIG, as a full disk
+    try:
+        with pytest.raises(FastvizError) as info:
+            render_segments(plan, tmp_path / "out.mp4", options, client=cluster.client,
+                            n_segments=2)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, previous)
+    text = str(info.value)  # the first segment back, whichever it is
+    assert re.search(r"segment \d of 2 to .*0000[01]\.mp4", text) and "Errno" not in text
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_stop_inside_the_cleanup_of_segments_lets_it_finish(tmp_path, cluster, capsys,
+                                                             monkeypatch):
+    """SIGTERM arriving as the segments' folder is removed, after the video is in place:
+    the folder still goes, and the answer says the video was written."""
+    import shutil
+
+    rmtree = shutil.rmtree
+
+    def stopped_while_removing(path, *args, **kwargs):
+        if ".fastviz-segments-" in str(path):
+            os.kill(os.getpid(), signal.SIGTERM)
+            for _ in range(1000):  # the handler runs in here
+                pass
+        return rmtree(path, *args, **kwargs)
+
+    monkeypatch.setattr(shutil, "rmtree", stopped_while_removing)
+    wav = write_wav(tmp_path / "in.wav", tone(700, 1.0), 44100)
+    out = tmp_path / "out.mp4"
+    code = main(["render", str(wav), "-o", str(out), "--size", "160x120", "--preset",
+                 "ultrafast", "--segments", "2", "--scheduler", cluster.address, "-q"])
+    err = capsys.readouterr().err
+    assert code == 128 + signal.SIGTERM, err
+    assert "no output" not in err and "written" in err, err
+    assert probe(out)[:3] == (30, SIZE, ["aac"])
+    assert not hidden(tmp_path) and not segment_files(cluster.folder)
+
+
+def descendants(pid):
+    """Process ids of ``pid``'s children, theirs, and so on."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        children = parents.get(todo.pop(), [])
+        found += children
+        todo += children
+    return found
+
+
+def cmdline(pid):
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return ""
+
+
+@pytest.mark.parametrize("moment", ["cluster-starting", "rendering"])
+def test_ctrl_c_to_the_group_with_a_local_cluster_is_one_line(tmp_path, moment):
+    wav = write_wav(tmp_path / "in.wav", tone(700, 20.0), 44100)
+    proc = subprocess.Popen([sys.executable, "-m", "fastviz", "render", str(wav), "-o",
+                             str(tmp_path / "out.mp4"), "-q", "--size", "160x120",
+                             "--preset", "ultrafast", "--scheduler", "local:2"],
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    word = "multiprocessing" if moment == "cluster-starting" else "libx264"
+    try:
+        with When(lambda: any(word in cmdline(p) for p in descendants(proc.pid)),
+                  lambda: os.killpg(proc.pid, signal.SIGINT)) as when:  # as a terminal
+            err = proc.communicate(timeout=90)[1]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert when.done.is_set(), f"never saw {word}: {err}"
+    assert proc.returncode == 130 and err.splitlines() == [
+        "error: interrupted; no output was written"], err
+    assert not (tmp_path / "out.mp4").exists() and not hidden(tmp_path)
+    deadline = time.monotonic() + 10  # its workers go with it
+    while descendants(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not ffmpeg_processes_in(tmp_path)
+
+
+def test_a_worker_killed_in_a_batch_leaves_no_part_file(tmp_path):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    write_wav(inputs / "a.wav", tone(600, 8.0), 44100)
+    outdir = tmp_path / "out"
+    address = f"tcp://127.0.0.1:{free_port()}"
+    procs = [start_scheduler(address, tmp_path)]
+    try:
+        procs.append(start_worker(address, tmp_path / "first"))
+        with distributed.Client(address, timeout="30s") as client:
+            client.wait_for_workers(1, timeout=60)
+            first = procs[-1]
+
+            def replace_worker():
+                os.kill(first.pid, signal.SIGKILL)
+                procs.append(start_worker(address, tmp_path / "second"))
+
+            def writing():
+                return encoding(first.pid) and any(p.suffix == ".part"
+                                                   for p in outdir.rglob("*"))
+
+            with When(writing, replace_worker) as killer:
+                outcomes = render_batch([inputs], outdir, client=client, size=(320, 240),
+                                        preset="medium", progress=False)
+            assert killer.done.is_set()
+    finally:
+        stop(procs)
+    assert outcomes[0].error is None, outcomes[0].error
+    assert [p.name for p in outdir.iterdir()] == ["a.mp4"]  # no .part, no scratch folder
+    assert probe(outdir / "a.mp4")[0] == 240
+
+
+def test_workers_dying_of_memory_are_named_so(tmp_path, clip):
+    plan, options, _, _ = clip
+    plan = replace(plan, renderer=HungryRenderer(plan.renderer))
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                      memory_limit="600MB", dashboard_address=None,
+                                      silence_logs=50) as local:
+            with distributed.Client(local) as client:
+                with pytest.raises(FastvizError) as info:
+                    render_segments(plan, tmp_path / "out.mp4", replace(options, jobs=1),
+                                    client=client, n_segments=2)
+    text = str(info.value)
+    assert "memory" in text and "600 MB" in text, text
+    assert not list(tmp_path.iterdir())
+
+
+class HungryRenderer(FrameRenderer):
+    """The plan's renderer, taking 1.2 GB on its first block: a worker over its memory
+    limit, which its nanny kills."""
+
+    def __init__(self, renderer):
+        self.__dict__.update(vars(renderer))
+
+    def frames_nv12(self, values, out=None):
+        hog = np.ones(1_200_000_000, np.uint8)
+        time.sleep(5)
+        del hog
+        return super().frames_nv12(values, out)
