@@ -120,7 +120,7 @@ def amplitudes(wav, ys, **kwargs):
 
     env = fastviz.audio_envelopes(wav, **kwargs)
     bands = fastviz.electrode_bands(ys, len(env.freqs))
-    return fastviz.scale_minmax(env.values)[bands], env.rate, env.duration
+    return env.scaled()[bands], env.rate, env.duration
 
 
 def child_post(tmp, out, preset):

@@ -5,7 +5,7 @@ import numpy as np
 from ._errors import InputError
 from ._ffmpeg import check_frame_size
 from ._kernels import _render_frames, _render_frames_nv12
-from ._scene import _resized, _rgba, load_background
+from ._scene import _resized, _rgba, auto_dot_size, load_background
 
 LUT_SIZE = 256
 
@@ -171,7 +171,8 @@ class FrameRenderer:
 
     A value of 1 draws the largest dot: ``dot_size`` points across (the post's
     ``(clip(a, .01) * 100) ** 2`` points squared) in a figure 10 inches wide at the
-    output width, so ``dot_size * width / 1440`` pixels in radius; values are clipped to
+    picture's width, so ``dot_size * picture_width / 1440`` pixels in radius (dots grow
+    with the picture, as the positions do); values are clipped to
     ``[min_value, 1]`` for size and ``[0, 1]`` for colour; NaN hides a dot. Drawing
     never changes the renderer's arrays, so several threads may render at once and get
     identical frames. The scene is fixed once built: make a new renderer to change it.
@@ -186,8 +187,11 @@ class FrameRenderer:
     size : (int, int), optional
         Output (width, height); default the background's.
     cmap : see ``colormap_lut``
-    dot_size : float
-        Diameter in points of a dot at value 1.
+    dot_size : float or "auto"
+        Diameter in points of a dot at value 1. ``"auto"`` (default): 0.9 times the
+        lower quartile of the distances between nearest electrodes
+        (``_scene.auto_dot_size``), so neighbours stay apart on any scene; 100 is the
+        post's.
     min_value : float
         Smallest value used for the dot size, as the post's ``clip(a, .01)``.
     alpha : float
@@ -197,6 +201,9 @@ class FrameRenderer:
         row of NaN keeps the map for that electrode.
     sizes : array_like, shape (n_electrodes,), optional
         Each electrode's own ``dot_size`` in points; NaN keeps ``dot_size``.
+    picture_width : float, optional
+        The picture's width in the frame, in pixels, which points are measured against;
+        default the frame's width (the picture fills the frame).
 
     Examples
     --------
@@ -205,8 +212,8 @@ class FrameRenderer:
     (40, 60, 3)
     """
 
-    def __init__(self, background, xs, ys, *, size=None, cmap=None, dot_size=100.0,
-                 min_value=0.01, alpha=1.0, colors=None, sizes=None):
+    def __init__(self, background, xs, ys, *, size=None, cmap=None, dot_size="auto",
+                 min_value=0.01, alpha=1.0, colors=None, sizes=None, picture_width=None):
         picture = load_background(background)
         check_frame_size(*(picture.shape[1::-1] if size is None else size))
         self.background = _resized(picture, size)
@@ -217,12 +224,17 @@ class FrameRenderer:
             raise InputError(f"need as many x as y positions, got {xs.size} and {ys.size}")
         if not (np.isfinite(xs).all() and np.isfinite(ys).all()):
             raise InputError("electrode positions must be finite numbers")
-        if not (dot_size >= 0 and 0 <= alpha <= 1):
-            raise ValueError(f"need dot_size >= 0 and 0 <= alpha <= 1, got {dot_size}, {alpha}")
         sx = self.width / picture.shape[1]
         sy = self.height / picture.shape[0]
         self.xs = (xs + 0.5) * sx - 0.5
         self.ys = (ys + 0.5) * sy - 0.5
+        picture_width = float(self.width if picture_width is None else picture_width)
+        if isinstance(dot_size, str) and dot_size == "auto":
+            dot_size = auto_dot_size(self.xs, self.ys, picture_width)
+        if not (isinstance(dot_size, (int, float, np.number)) and dot_size >= 0
+                and 0 <= alpha <= 1 and picture_width > 0):
+            raise ValueError(f"need dot_size >= 0 (or 'auto'), 0 <= alpha <= 1 and "
+                             f"picture_width > 0, got {dot_size!r}, {alpha}, {picture_width}")
         self.lut = colormap_lut(cmap, alpha)
         self._slots = None  # electrode -> its own colour's row of lut, or -1
         if colors is not None:
@@ -239,7 +251,8 @@ class FrameRenderer:
             diameters = np.where(np.isnan(sizes), diameters, sizes)
             if not (diameters >= 0).all():
                 raise ValueError("sizes must be >= 0 points")
-        self.radius_scale = diameters * self.width / 1440.0
+        self.dot_size = float(dot_size)
+        self.radius_scale = diameters * picture_width / 1440.0
         self.min_value = float(min_value)
         # NV12: the background once, and the RGB frames' rounded colours converted
         self._nv12_background = _nv12_picture(self.background, *self.nv12_size)

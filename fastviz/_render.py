@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 
 from . import _ffmpeg
-from ._analysis import audio_envelopes, scale_minmax
+from ._analysis import SAMPLINGS, audio_envelopes, scale_minmax
 from ._audio import as_channels_first, check_channel
-from ._demo import DEMO_DOT_SIZE, demo_scene, jingle_bells
+from ._demo import demo_scene, jingle_bells
 from ._encode import (
     FORMATS,
     GIF_FPS,
@@ -31,7 +31,7 @@ from ._errors import Cancelled, FastvizError, FastvizWarning, InputError, Output
 from ._ffmpeg import check_frame_size
 from ._progress import progress_bar
 from ._raster import FrameRenderer, values_at
-from ._scene import FITS, auto_dot_size, build_scene, load_look, projected_scene, scene_bands
+from ._scene import FITS, build_scene, load_look, projected_scene, scene_bands
 
 CHUNK_FRAMES = 8  # frames a worker renders per task; a few chunks per worker in memory
 MAX_FPS = 240
@@ -69,9 +69,15 @@ class Options:
         the speed's own.
     start, duration : seconds of the audio to skip, and to keep.
     channel : analyse this channel (0-based) instead of the mono mix.
-    cmap, dot_size, alpha : see ``FrameRenderer``. ``dot_size`` default: 100 points
-        (the post's), 34 on the bundled scene (``DEMO_DOT_SIZE``); ``"auto"``: the
-        largest dot as wide as the median distance between nearest electrodes.
+    sampling : what an envelope sample is: ``"interval"`` (default: each band's amplitude
+        averaged over the 36 ms its instant stands for, so short sounds show whatever
+        their phase) or ``"instant"`` (the post's: the amplitude at the instant).
+    cmap, dot_size, alpha : see ``FrameRenderer``. ``dot_size`` is in points of a figure
+        10 inches wide at the picture's width (so dots scale with the picture, not the
+        frame); default ``"auto"``: the largest dot 0.9 times the lower quartile of the
+        distances between nearest electrodes, readable on any scene (34.5 points on the
+        bundled grid).
+        100 is the post's.
     overwrite : replace an existing output.
     progress : show a progress bar on stderr.
     format, codec : the output's format (a key of ``_encode.FORMATS``; default from its
@@ -105,6 +111,7 @@ class Options:
     start: float = None
     duration: float = None
     channel: int = None
+    sampling: str = "interval"
     cmap: object = None
     dot_size: object = None
     alpha: float = 1.0
@@ -123,6 +130,9 @@ class Options:
                              f"are made for), got {self.fps}")
         if self.fit not in FITS:
             raise ValueError(f"fit must be one of {', '.join(FITS)}, got {self.fit!r}")
+        if self.sampling not in SAMPLINGS:
+            raise ValueError(f"sampling must be one of {', '.join(SAMPLINGS)}, got "
+                             f"{self.sampling!r}")
         if self.bands_by not in (None, "x", "y", "table"):
             raise ValueError(f"bands_by must be x, y or table, got {self.bands_by!r}")
         if self.dot_size is not None and not (
@@ -222,16 +232,10 @@ def make_scene(options, names=None):
 def make_renderer(options, names=None, scene=None):
     """The FrameRenderer for ``options``' scene (``make_scene``), or for ``scene``."""
     scene = make_scene(options, names) if scene is None else scene
-    dot_size = options.dot_size
-    if dot_size is None:
-        bundled = options.background is None and options.electrodes is None and (
-            options.montage is None)
-        dot_size = DEMO_DOT_SIZE if bundled else 100.0
-    elif isinstance(dot_size, str):  # "auto"
-        dot_size = auto_dot_size(scene.xs, scene.ys, scene.background.shape[1])
     return FrameRenderer(scene.background, scene.xs, scene.ys, cmap=options.cmap,
-                         dot_size=dot_size, alpha=options.alpha, colors=scene.colors,
-                         sizes=scene.sizes)
+                         dot_size="auto" if options.dot_size is None else options.dot_size,
+                         alpha=options.alpha, colors=scene.colors, sizes=scene.sizes,
+                         picture_width=scene.picture_width)
 
 
 def output_options(function, output, options, inputs=()):
@@ -369,13 +373,13 @@ def plan_render(audio, opts):
     scene = make_scene(opts)
     renderer = make_renderer(opts, scene=scene)
     env = audio_envelopes(audio, channel=opts.channel, start=opts.start,
-                          duration=opts.duration)
+                          duration=opts.duration, sampling=opts.sampling)
     if env.dark.any():
         bands_hz = " and ".join(f"{f:.0f}" for f in env.freqs[env.dark])
         warnings.warn(f"the {bands_hz} Hz band(s) stay dark: {audio} holds no sound "
                       "there (its sample rate is too low)", FastvizWarning, stacklevel=3)
     bands = scene_bands(scene, len(env.freqs), opts.bands_by, _where(opts))
-    return Plan(renderer, scale_minmax(env.values), env.rate, bands, as_fraction(opts.fps),
+    return Plan(renderer, env.scaled(), env.rate, bands, as_fraction(opts.fps),
                 frame_count(env.duration, opts.fps), audio, opts.start, opts.duration)
 
 

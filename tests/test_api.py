@@ -116,7 +116,7 @@ def test_render_encodes_exactly_the_frames_of_its_analysis(tmp_path):
     out = fastviz.render(audio, tmp_path / "v.mp4", background=background,
                          electrodes=np.column_stack([xs, ys]), fps=25, crf=0, progress=False)
     env = fastviz.audio_envelopes(audio)
-    amplitudes = fastviz.scale_minmax(env.values)[fastviz.electrode_bands(ys, 10)]
+    amplitudes = env.scaled()[fastviz.electrode_bands(ys, 10)]
     renderer = fastviz.FrameRenderer(background, xs, ys)
     expected = renderer.frames_nv12(fastviz.values_at(amplitudes, env.rate,
                                                       np.arange(50) / 25))

@@ -4,6 +4,7 @@ import re
 import shlex
 import subprocess
 import sys
+import warnings
 
 import imageio_ffmpeg
 import numpy as np
@@ -143,7 +144,7 @@ def test_sound_longer_than_the_picture_is_cut_at_the_last_frame(tmp_path):
     assert n_frames == 25 and abs(seconds - 1.0) < 1 / 25
 
 
-def test_two_points_are_two_points_and_nan_hides_a_dot(tmp_path):
+def test_two_points_are_two_points_and_nan_hides_a_dot_quietly(tmp_path):
     background = np.zeros((300, 300, 3), np.uint8)
     renderer = fastviz._render.make_renderer(fastviz.Options(
         background=background, electrodes=((100, 50), (200, 250))))
@@ -152,9 +153,12 @@ def test_two_points_are_two_points_and_nan_hides_a_dot(tmp_path):
         fastviz._render.make_renderer(fastviz.Options(
             background=background, electrodes=np.zeros((2, 5))))
     data = np.vstack([np.linspace(0, 1, 50), np.full(50, np.nan)])
-    out = fastviz.render_signal(data, tmp_path / "nan.mp4", 25.0, background=background,
-                                electrodes=[[100, 50], [200, 250]], fps=25, crf=0,
-                                cmap="white", progress=False)
+    with warnings.catch_warnings():  # an all-NaN electrode used to warn "All-NaN slice"
+        warnings.simplefilter("error")
+        out = fastviz.render_signal(data, tmp_path / "nan.mp4", 25.0, background=background,
+                                    electrodes=[[100, 50], [200, 250]], fps=25, crf=0,
+                                    cmap="white", progress=False)
+        assert np.isnan(fastviz.scale_minmax(data)[1]).all()
     frames = decode_frames(out, (300, 300))
     assert frames[-1, 50, 100].min() > 200  # the first dot is drawn
     assert frames[:, 230:270, 180:220].max() <= 2  # the NaN one never is

@@ -48,7 +48,7 @@ def test_each_format_decodes_back(tmp_path, name, kw, video, audio):
 
 
 def test_nv12_frames_into_other_codecs(tmp_path):
-    r = FrameRenderer(gradient(1)[0], [20, 40], [20, 30])
+    r = FrameRenderer(gradient(1)[0], [20, 40], [20, 30], dot_size=100)
     values = np.array([[0.5, 1.0], [1.0, 0.2]])
     for name, codec in (("v.webm", None), ("x.mp4", "hevc")):
         with VideoWriter(tmp_path / name, SIZE, 24, pixel_format="nv12", codec=codec) as v:

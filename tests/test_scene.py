@@ -1,12 +1,13 @@
 """Scenes a user brings: pictures, tables, montages, fit, dot sizes, previews."""
 import numpy as np
+import pandas as pd
 import pytest
 from helpers import decode_nv12, tone, write_wav
 from PIL import Image
 
 import fastviz
 from fastviz._analysis import FREQS
-from fastviz._demo import DEMO_DOT_SIZE, demo_scene
+from fastviz._demo import demo_scene
 from fastviz._errors import InputError
 from fastviz._raster import YCBCR
 from fastviz._render import Options, make_renderer, make_scene, plan_render
@@ -155,15 +156,51 @@ def test_demo_bands_follow_the_grid_rows():
                for r in range(8))
 
 
-def test_demo_dots_stay_apart_and_the_post_size_stays_the_default():
-    xs, ys = fastviz.load_electrodes(demo_scene()[1])
-    pitch = np.hypot(xs[1] - xs[0], ys[1] - ys[0])  # G1 to G2
-    width = load_background(demo_scene()[0]).shape[1]
-    assert DEMO_DOT_SIZE * width / 720 < pitch  # the largest dot's diameter
-    bundled = make_renderer(Options())
-    assert bundled.radius_scale[0] == DEMO_DOT_SIZE * width / 1440
-    own = make_renderer(Options(background=demo_scene()[0], electrodes=demo_scene()[1]))
-    assert own.radius_scale[0] == 100 * width / 1440  # the post's, for a user's scene
+def nearest_spacing(xs, ys):
+    """Lower quartile of the distances from each electrode to its nearest neighbour."""
+    from scipy.spatial import cKDTree
+
+    points = np.unique(np.column_stack([xs, ys]), axis=0)
+    return float(np.percentile(cKDTree(points).query(points, k=2)[0][:, 1], 25))
+
+
+@pytest.mark.parametrize("kind", ["bundled", "explicit", "biosemi64", "GSN-HydroCel-128",
+                                  "standard_1020", "user"])
+def test_default_dots_keep_neighbours_apart_on_any_scene(tmp_path, kind):
+    """The bundled scene's readable dots used to apply only when no scene was given:
+    the bundled picture and table given explicitly, a user's table or a montage got the
+    post's 100 points, which merge neighbours into one blob. Now every scene gets
+    ``auto``: the largest dot 0.9 times the lower quartile of the nearest spacings."""
+    picture, table = demo_scene()
+    scene = {"montage": kind} if kind not in ("bundled", "explicit", "user") else {}
+    if kind == "explicit":
+        scene = {"background": picture, "electrodes": table}
+    elif kind == "user":  # a user's own sparser grid on their own picture
+        xs, ys = np.meshgrid(np.arange(40, 600, 70.0), np.arange(40, 400, 70.0))
+        pd.DataFrame({"x_2d": xs.ravel(), "y_2d": ys.ravel()}).to_csv(tmp_path / "g.csv")
+        Image.new("RGB", (640, 440), "grey").save(tmp_path / "g.png")
+        scene = {"background": tmp_path / "g.png", "electrodes": tmp_path / "g.csv"}
+    renderer = make_renderer(Options(**scene))
+    largest = 2 * renderer.radius_scale  # pixels across a dot at value 1
+    spacing = nearest_spacing(renderer.xs, renderer.ys)
+    np.testing.assert_allclose(largest, 0.9 * spacing, rtol=1e-9)
+    if kind in ("bundled", "explicit"):
+        assert renderer.dot_size == pytest.approx(34, abs=1)  # the demo's look, kept
+
+
+def test_dots_scale_with_the_picture_not_the_frame():
+    """``--size 1600x600 --fit pad`` keeps the 800 x 600 brain at 800 x 600, so its dots
+    stay as they are (they used to double with the frame's width); 1280x720 scales the
+    brain by 1.2, and its dots with it (they used to grow by 1.6, past the pitch)."""
+    base = make_renderer(Options(dot_size=100))
+    assert base.radius_scale[0] == 100 * 800 / 1440  # the post's points, one flag away
+    wide = make_renderer(Options(dot_size=100, size=(1600, 600)))
+    np.testing.assert_allclose(wide.radius_scale, base.radius_scale)
+    hd = make_renderer(Options(size=(1280, 720)))
+    np.testing.assert_allclose(hd.radius_scale, make_renderer(Options()).radius_scale * 1.2)
+    assert 2 * hd.radius_scale.max() < nearest_spacing(hd.xs, hd.ys)
+    stretched = make_renderer(Options(dot_size=100, size=(1600, 1200), fit="stretch"))
+    np.testing.assert_allclose(stretched.radius_scale, base.radius_scale * 2)
 
 
 # ----------------------------------------------------------------------------- pictures and fit
@@ -194,13 +231,13 @@ def test_any_picture_pillow_reads(tmp_path, mode):
 def test_fit_pad_stretch_crop():
     picture = np.full((10, 20, 3), 200, np.uint8)  # 20 wide, 10 high
     xs, ys = [0.0, 19.0], [0.0, 9.0]
-    padded, px, py = fit_scene(picture, xs, ys, (40, 40), "pad", "black")
+    padded, px, py, _ = fit_scene(picture, xs, ys, (40, 40), "pad", "black")
     assert padded.shape == (40, 40, 3)
     assert (padded[:10] == 0).all() and (padded[30:] == 0).all() and (padded[10:30] > 0).all()
     assert px.tolist() == [0.5, 38.5] and py.tolist() == [10.5, 28.5]
-    stretched, sx, sy = fit_scene(picture, xs, ys, (40, 40), "stretch")
+    stretched, sx, sy, _ = fit_scene(picture, xs, ys, (40, 40), "stretch")
     assert (stretched > 0).all() and sx.tolist() == [0.5, 38.5] and sy.tolist() == [1.5, 37.5]
-    cropped, cx, cy = fit_scene(picture, xs, ys, (40, 40), "crop")
+    cropped, cx, cy, _ = fit_scene(picture, xs, ys, (40, 40), "crop")
     assert (cropped > 0).all() and cx.tolist() == [-18.5, 57.5] and cy.tolist() == [1.5, 37.5]
 
 
@@ -248,11 +285,11 @@ def test_montage_render_and_errors(tmp_path, capsys, wav):
 def test_auto_dot_size():
     xs, ys = np.meshgrid(np.arange(5) * 30.0, np.arange(4) * 30.0)
     points = auto_dot_size(xs.ravel(), ys.ravel(), 720)
-    assert points == pytest.approx(30.0)  # 720 points across 720 px: 30 px
+    assert points == pytest.approx(27.0)  # 720 points across 720 px: 0.9 of 30 px
     renderer = make_renderer(Options(background=np.zeros((100, 720, 3), np.uint8),
                                      electrodes=np.column_stack([xs.ravel(), ys.ravel()]),
                                      dot_size="auto"))
-    assert 2 * renderer.radius_scale[0] == pytest.approx(30.0)  # the largest diameter
+    assert 2 * renderer.radius_scale[0] == pytest.approx(27.0)  # the largest diameter
     with pytest.raises(ValueError, match="dot_size"):
         Options(dot_size="big")
 
