@@ -11,6 +11,7 @@ from ._errors import (
     FastvizError,
     FastvizWarning,
     InputError,
+    OptionError,
     OutputError,
 )
 from ._raster import FrameRenderer, colormap_lut, values_at
@@ -25,6 +26,7 @@ __all__ = [
     "FastvizWarning",
     "FrameRenderer",
     "InputError",
+    "OptionError",
     "Options",
     "OutputError",
     "VideoWriter",

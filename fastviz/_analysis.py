@@ -57,7 +57,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ._audio import AudioStream, as_channels_first, check_channel
-from ._errors import InputError
+from ._errors import InputError, OptionError
 
 ANALYSIS_RATE = 22050
 DECIM = 800
@@ -178,10 +178,10 @@ def audio_envelopes(audio, rate=None, *, channel=None, start=None, duration=None
     (10, 28)
     """
     if sampling not in SAMPLINGS:
-        raise ValueError(f"sampling must be one of {', '.join(SAMPLINGS)}, got {sampling!r}")
+        raise OptionError(f"sampling must be one of {', '.join(SAMPLINGS)}, got {sampling!r}")
     freqs = np.asarray(freqs, dtype=float)
     if freqs.ndim != 1 or not len(freqs) or freqs.min() <= 0 or freqs.max() >= ANALYSIS_RATE / 2:
-        raise ValueError(f"freqs must lie in (0, {ANALYSIS_RATE / 2}) Hz, got {freqs}")
+        raise OptionError(f"freqs must lie in (0, {ANALYSIS_RATE / 2}) Hz, got {freqs}")
     if isinstance(audio, (str, bytes)) or hasattr(audio, "__fspath__"):
         with AudioStream(audio, channel, start, duration) as stream:
             values, n, env_rate, reach = _envelopes(stream.blocks(), stream.rate, freqs,

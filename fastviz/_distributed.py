@@ -35,7 +35,14 @@ from ._encode import (
     source_tag,
     temporary_file,
 )
-from ._errors import Cancelled, EncodeError, FastvizError, InputError, OutputError
+from ._errors import (
+    Cancelled,
+    EncodeError,
+    FastvizError,
+    InputError,
+    OptionError,
+    OutputError,
+)
 from ._progress import progress_bar
 from ._render import iter_frames, options_from, render, unless_cancelled
 
@@ -82,7 +89,7 @@ def connect(client=None, scheduler=None):
     distributed = _distributed()
     if client is not None:
         if scheduler is not None:
-            raise ValueError("give a Dask client or a scheduler, not both")
+            raise OptionError("give a Dask client or a scheduler, not both")
         yield client
         return
     scheduler = "local" if scheduler is None else str(scheduler)
@@ -129,13 +136,13 @@ def count_segments(n_frames, fps, n_threads=1, n_segments=None, segment_seconds=
     (4, 5)
     """
     if n_segments is not None and segment_seconds is not None:
-        raise ValueError("give a number of segments or their length in seconds, not both")
+        raise OptionError("give a number of segments or their length in seconds, not both")
     if n_segments is not None:
         if isinstance(n_segments, bool) or int(n_segments) != n_segments or n_segments < 1:
-            raise ValueError(f"segments must be a whole number, at least 1, got {n_segments}")
+            raise OptionError(f"segments must be a whole number, at least 1, got {n_segments}")
         return int(n_segments)
     if segment_seconds is not None and not 0 < segment_seconds < math.inf:
-        raise ValueError(f"segment_seconds must be a length > 0 seconds, got "
+        raise OptionError(f"segment_seconds must be a length > 0 seconds, got "
                          f"{segment_seconds}")
     seconds_frames = float((segment_seconds or SEGMENT_SECONDS) * as_fraction(fps))
     count = math.ceil(n_frames / max(seconds_frames, 1))
@@ -156,7 +163,7 @@ def check_split(client=None, scheduler=None, n_segments=None, segment_seconds=No
     _distributed()
     count_segments(1, 1, 1, n_segments, segment_seconds)
     if client is not None and scheduler is not None:
-        raise ValueError("give a Dask client or a scheduler, not both")
+        raise OptionError("give a Dask client or a scheduler, not both")
     if scheduler is not None and "://" not in str(scheduler):
         _local_workers(str(scheduler))
     if segment_dir is not None:
@@ -172,7 +179,7 @@ def _local_workers(scheduler):
     """Worker processes of ``"local"`` or ``"local:N"``."""
     name, colon, count = scheduler.partition(":")
     if name != "local" or colon and not (count.isdigit() and int(count) > 0):
-        raise ValueError(f"scheduler must be 'local', 'local:N' (N worker processes) or an "
+        raise OptionError(f"scheduler must be 'local', 'local:N' (N worker processes) or an "
                          f"address like tcp://host:8786, got {scheduler!r}")
     return int(count) if count else os.cpu_count() or 1
 
@@ -634,6 +641,11 @@ def render_batch(audios, outdir, *, client=None, scheduler=None, overwrite=False
     """
     options = dict(options, overwrite=overwrite)
     options_from("render_batch", options)  # bad options stop the batch now, not file by file
+    if options.get("format") not in (None, "mp4") or options.get("transparent"):
+        raise OptionError(f"a batch writes MP4 videos, {Path(outdir) / 'NAME.mp4'}; "
+                          f"format {options.get('format') or 'mp4'}"
+                          f"{' and transparent' if options.get('transparent') else ''} "
+                          "need one render at a time")
     options["progress"] = False
     outdir = Path(outdir)
     if outdir.exists() and not outdir.is_dir():

@@ -2,42 +2,13 @@
 
 import numpy as np
 
-from ._errors import InputError
+from ._encode import YCBCR, nv12_picture
+from ._errors import InputError, OptionError
 from ._ffmpeg import check_frame_size
 from ._kernels import _render_frames, _render_frames_nv12
 from ._scene import _resized, _rgba, auto_dot_size, load_background
 
 LUT_SIZE = 256
-
-
-def _ycbcr_matrix(kr, kb):
-    """Rows Y, Cb, Cr: weights of R, G, B in 0..255, then the offset (limited range).
-
-    Examples
-    --------
-    >>> (_ycbcr_matrix(0.2126, 0.0722) @ [255, 255, 255, 1]).round(6)
-    array([235., 128., 128.])
-    """
-    y = np.array([kr, 1 - kr - kb, kb])
-    cb = (np.eye(3)[2] - y) / (2 * (1 - kb))
-    cr = (np.eye(3)[0] - y) / (2 * (1 - kr))
-    return np.column_stack([np.vstack([y * 219, cb * 224, cr * 224]) / 255, [16, 128, 128]])
-
-
-YCBCR = _ycbcr_matrix(0.2126, 0.0722)  # BT.709, which the videos are tagged with
-
-
-def _nv12_picture(rgb, width, height):
-    """An (H, W, 3) uint8 picture as NV12 of an even (width, height), padded with black:
-    luma per pixel, Cb and Cr from the mean colour of each 2 x 2 block."""
-    matrix = YCBCR.astype(np.float32)
-    picture = np.zeros((height, width, 3), np.float32)
-    picture[:rgb.shape[0], :rgb.shape[1]] = rgb
-    luma = picture.reshape(-1, 3) @ matrix[0, :3] + matrix[0, 3]
-    means = (picture[0::2, 0::2] + picture[0::2, 1::2] + picture[1::2, 0::2]
-             + picture[1::2, 1::2]) / 4  # 5x faster than .mean() over reshaped axes
-    chroma = means.reshape(-1, 3) @ matrix[1:, :3].T + matrix[1:, 3]
-    return (np.concatenate([luma, chroma.ravel()]) + 0.5).astype(np.uint8).reshape(-1, width)
 
 
 def _interpolate(colors, n=LUT_SIZE):
@@ -120,16 +91,19 @@ def colormap_lut(cmap=None, alpha=1.0, n=LUT_SIZE):
         try:
             rgba = matplotlib.colormaps[cmap].resampled(n)(np.arange(n))
         except KeyError:
-            raise InputError(f"{cmap!r} is neither a colour nor a matplotlib colour "
-                             "map") from None
+            raise OptionError(f"cmap must be a colour, colours joined by commas, or a "
+                              f"matplotlib colour map name; {cmap!r} is none") from None
     elif isinstance(cmap, np.ndarray) and cmap.ndim == 2:
         rgba = cmap.astype(float)
     else:
-        colours = [cmap] if isinstance(cmap, str) else list(cmap)
         try:
+            colours = [cmap] if isinstance(cmap, str) else list(cmap)
+            if not colours:
+                raise ValueError("it holds none")
             rgba = _interpolate([_rgba(c) for c in colours], n)
         except (ValueError, TypeError) as exc:
-            raise InputError(f"cannot read colours {cmap!r}: {exc}") from None
+            raise OptionError(f"cmap must be a colour, colours, or a colour map; cannot "
+                              f"read {cmap!r}: {exc}") from None
     if rgba.ndim != 2 or rgba.shape[1] not in (3, 4) or not len(rgba):
         raise InputError(f"colour table must be (n, 3|4), got {rgba.shape}")
     lut = np.ones((len(rgba), 4), np.float32)
@@ -255,7 +229,7 @@ class FrameRenderer:
         self.radius_scale = diameters * picture_width / 1440.0
         self.min_value = float(min_value)
         # NV12: the background once, and the RGB frames' rounded colours converted
-        self._nv12_background = _nv12_picture(self.background, *self.nv12_size)
+        self._nv12_background = nv12_picture(self.background, *self.nv12_size)
         colors = np.floor(self.lut[:, :3] + 0.5) @ YCBCR[:, :3].T + YCBCR[:, 3]
         alpha = self.lut[:, 3:]
         self._lut_y = np.hstack([colors[:, :1], alpha]).astype(np.float32)

@@ -21,13 +21,22 @@ from ._encode import (
     PICTURE,
     VideoWriter,
     as_fraction,
+    check_frames,
     check_output,
     check_preset,
+    encoder_codec,
+    frame_format,
     output_format,
     source_tag,
     speed_settings,
 )
-from ._errors import Cancelled, FastvizError, FastvizWarning, InputError, OutputError
+from ._errors import (
+    Cancelled,
+    FastvizError,
+    FastvizWarning,
+    InputError,
+    OptionError,
+)
 from ._ffmpeg import check_frame_size
 from ._progress import progress_bar
 from ._raster import FrameRenderer, values_at
@@ -125,48 +134,48 @@ class Options:
     def __post_init__(self):
         fps = as_fraction(self.fps)
         if not MIN_FPS <= fps <= MAX_FPS:
-            raise ValueError(f"fps must be from {MIN_FPS} (a frame every 1000 s) to "
+            raise OptionError(f"fps must be from {MIN_FPS} (a frame every 1000 s) to "
                              f"{MAX_FPS} frames a second (what players and H.264's levels "
                              f"are made for), got {self.fps}")
         if self.fit not in FITS:
-            raise ValueError(f"fit must be one of {', '.join(FITS)}, got {self.fit!r}")
+            raise OptionError(f"fit must be one of {', '.join(FITS)}, got {self.fit!r}")
         if self.sampling not in SAMPLINGS:
-            raise ValueError(f"sampling must be one of {', '.join(SAMPLINGS)}, got "
+            raise OptionError(f"sampling must be one of {', '.join(SAMPLINGS)}, got "
                              f"{self.sampling!r}")
         if self.bands_by not in (None, "x", "y", "table"):
-            raise ValueError(f"bands_by must be x, y or table, got {self.bands_by!r}")
+            raise OptionError(f"bands_by must be x, y or table, got {self.bands_by!r}")
         if self.dot_size is not None and not (
                 isinstance(self.dot_size, str) and self.dot_size == "auto") and not (
                 isinstance(self.dot_size, (int, float, np.number)) and self.dot_size >= 0):
-            raise ValueError(f"dot_size must be a number of points >= 0 or 'auto', got "
+            raise OptionError(f"dot_size must be a number of points >= 0 or 'auto', got "
                              f"{self.dot_size!r}")
         if self.montage is not None and (self.background is not None
                                          or self.electrodes is not None):
-            raise InputError("montage places its own electrodes on a drawn head: give "
-                             "it without a background or electrodes")
+            raise OptionError("montage places its own electrodes on a drawn head: give "
+                              "it without a background or electrodes")
         if self.background is not None and self.electrodes is None:
-            raise InputError("a background picture needs electrode positions in its "
-                             "pixels (electrodes=...)")
+            raise OptionError("a background picture needs electrode positions in its "
+                              "pixels (electrodes=...)")
         if self.size is not None:
             if (isinstance(self.size, str) or len(self.size) != 2
                     or not all(_is_whole(v) and v > 0 for v in self.size)):
-                raise ValueError(f"size must be a (width, height) pair of whole numbers "
+                raise OptionError(f"size must be a (width, height) pair of whole numbers "
                                  f"above 0, got {self.size!r}")
             check_frame_size(*self.size)
         if self.jobs is not None and not (_is_whole(self.jobs) and self.jobs != 0):
-            raise ValueError(f"jobs must be a whole number of threads, or -1 for every "
+            raise OptionError(f"jobs must be a whole number of threads, or -1 for every "
                              f"core, got {self.jobs!r}")
         preset, crf = speed_settings(self.speed, self.preset, self.crf)
         object.__setattr__(self, "preset", preset)  # frozen: set once, here
         object.__setattr__(self, "crf", crf)
         check_preset(self.preset)
         if not (_is_whole(self.crf) and 0 <= self.crf <= 51):
-            raise ValueError(f"crf must be a whole number in 0..51, got {self.crf!r}")
+            raise OptionError(f"crf must be a whole number in 0..51, got {self.crf!r}")
         for name, low in (("start", 0), ("duration", 1e-9)):
             value = getattr(self, name)
             if value is not None and not (isinstance(value, (int, float, np.number))
                                           and math.isfinite(value) and value >= low):
-                raise ValueError(f"{name} must be a finite number of seconds "
+                raise OptionError(f"{name} must be a finite number of seconds "
                                  f"{'>= 0' if low == 0 else '> 0'}, got {value!r}")
 
 
@@ -226,7 +235,26 @@ def make_scene(options, names=None):
     height, width = scene.background.shape[:2]
     if options.size is None and options.format == "gif" and width > GIF_WIDTH:
         scene = build((GIF_WIDTH, max(1, round(height * GIF_WIDTH / width))))  # slides
+        height, width = scene.background.shape[:2]
+    codec = output_codec(options)
+    if options.format is not None:
+        check_frames(options.format, codec, width, height, options.fps)
+    if codec.even and (width % 2 or height % 2):
+        # 4:2:0 video needs even sizes: the frame gets a black column or row here, once,
+        # so previews, layouts and the video show the same picture
+        scene = replace(scene, background=np.pad(
+            scene.background, ((0, height % 2), (0, width % 2), (0, 0))))
     return scene
+
+
+def output_codec(options):
+    """The ``Codec`` that will encode ``options``' video (an MP4's by default, which is
+    what previews show)."""
+    format = options.format or "mp4"
+    if options.encoder is not None:
+        return encoder_codec(options.encoder, format, options.transparent)
+    row = FORMATS[format]
+    return row.codecs[options.codec or next(iter(row.codecs))]
 
 
 def make_renderer(options, names=None, scene=None):
@@ -250,8 +278,8 @@ def output_options(function, output, options, inputs=()):
     if opts.encoder is not None:  # a writer made and dropped: it runs the trial encode
         width, height = opts.size or (256, 144)
         VideoWriter(output, (width + width % 2, height + height % 2), opts.fps,
-                    overwrite=True, format=format, codec=opts.codec,
-                    encoder=opts.encoder, pixel_format=FORMATS[format].frames)
+                    overwrite=True, format=format, codec=opts.codec, encoder=opts.encoder,
+                    pixel_format=frame_format(format, opts.codec, opts.encoder))
     return opts
 
 
@@ -348,7 +376,8 @@ def unless_cancelled(blocks, cancel, what):
 def write_video(plan, output, options, cancel=None):
     """Render ``plan``'s frames and encode them through one ffmpeg."""
     renderer = plan.renderer
-    pixel_format = "rgba" if options.transparent else FORMATS[options.format or "mp4"].frames
+    pixel_format = frame_format(options.format or "mp4", options.codec, options.encoder,
+                                options.transparent)
     size = (renderer.nv12_size if pixel_format == "nv12"
             else (renderer.width, renderer.height))
     writer = VideoWriter(output, size, plan.fps, audio=plan.audio,
@@ -436,7 +465,7 @@ def render(audio, output, *, client=None, scheduler=None, segments=None,
     if not any(v is not None for v in split.values()):
         return write_video(plan_render(audio, opts), output, opts, cancel)
     if opts.format != "mp4" or opts.codec not in (None, "h264") or opts.encoder:
-        raise OutputError(f"output {output}: segments are libx264 MP4 (.mp4, .m4v), "
+        raise OptionError(f"output {output}: segments are libx264 MP4 (.mp4, .m4v), "
                           "joined by stream copy; render other formats and encoders in "
                           "one piece")
     from ._distributed import check_split, render_segments  # they import this module
@@ -557,7 +586,7 @@ def render_signal(data, output, rate=None, *, audio=None, scaling="minmax",
     opts = output_options("render_signal", output, options,
                           [audio if not isinstance(audio, tuple) else None])
     if opts.channel is not None:
-        raise ValueError("channel picks an audio channel to analyse; render_signal draws "
+        raise OptionError("channel picks an audio channel to analyse; render_signal draws "
                          "every electrode of its signal, so pass a subset of it instead")
     values, rate, names, locs = _signal(data, rate)
     values, audio = _cut(values, rate, audio, opts.start, opts.duration)
@@ -580,7 +609,7 @@ def render_signal(data, output, rate=None, *, audio=None, scaling="minmax",
     else:
         vmin, vmax = scaling
         if not vmax > vmin:
-            raise ValueError(f"scaling needs vmin < vmax, got {scaling}")
+            raise OptionError(f"scaling needs vmin < vmax, got {scaling}")
         amplitudes = np.clip((values - vmin) / (vmax - vmin), 0, 1)
     plan = Plan(renderer, amplitudes, rate, None, as_fraction(opts.fps),
                 frame_count(values.shape[1] / rate, opts.fps), audio,
@@ -638,7 +667,7 @@ def frame(audio, at, output=None, **options):
         check_output(output, opts.overwrite, [audio, opts.background, opts.electrodes],
                      format=PICTURE)
     if not (isinstance(at, (int, float, np.number)) and 0 <= at < math.inf):
-        raise ValueError(f"at must be a finite number of seconds >= 0, got {at!r}")
+        raise OptionError(f"at must be a finite number of seconds >= 0, got {at!r}")
     plan = plan_render(audio, opts)
     index = math.floor(round(at * plan.fps, 9))
     if index >= plan.n_frames:

@@ -5,6 +5,7 @@ size and electrode centres in its pixels (x to the right, y downward, the centre
 top-left pixel at (0, 0)). This module never imports the renderer.
 """
 import math
+import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ._analysis import electrode_bands
-from ._errors import InputError
+from ._errors import InputError, OptionError
 
 FITS = ("pad", "stretch", "crop")
 LOOK_KEYS = ("description", "cmap", "bg_color", "brightness", "invert", "alpha",
@@ -116,11 +117,12 @@ def load_background(background, size=None, bg_color="white"):
 
 
 def _rgb255(colour):
-    """A colour as an (r, g, b) tuple of ints in 0..255, or an InputError naming it."""
+    """A colour as an (r, g, b) tuple of ints in 0..255, or an OptionError naming it."""
     try:
         return tuple(int(v * 255 + 0.5) for v in _rgba(colour)[:3])
     except (ValueError, TypeError):
-        raise InputError(f"unknown colour {colour!r} (bg_color)") from None
+        raise OptionError(f"bg_color must be a colour (a name such as white, #rrggbb, or 3 "
+                          f"or 4 numbers in 0..1), got {colour!r}") from None
 
 
 def _resized(picture, size):
@@ -291,7 +293,7 @@ def fit_scene(picture, xs, ys, size=None, fit="pad", bg_color="white"):
     ((20, 20, 3), 9.5, 9.5, 20)
     """
     if fit not in FITS:
-        raise ValueError(f"fit must be one of {', '.join(FITS)}, got {fit!r}")
+        raise OptionError(f"fit must be one of {', '.join(FITS)}, got {fit!r}")
     xs, ys = np.asarray(xs, float), np.asarray(ys, float)
     height, width = picture.shape[:2]
     if size is None or tuple(size) == (width, height):
@@ -319,6 +321,10 @@ def fit_scene(picture, xs, ys, size=None, fit="pad", bg_color="white"):
 
 
 HEAD_RADIUS = 0.095  # metres: MNE's default head sphere, which its projection uses
+# MNE 1.13 renamed its standard_* montages colin27_* and MNE 1.14 drops the old names:
+# fastviz takes either name, whichever this MNE knows.
+MONTAGE_ALIASES = {f"standard_{kind}": f"colin27_{kind}" for kind in (
+    "1005", "1020", "alphabetic", "postfixed", "prefixed", "primed")}
 
 
 def montage_positions(name):
@@ -330,13 +336,18 @@ def montage_positions(name):
     import mne
     from mne.channels.layout import _find_topomap_coords
 
+    builtin = mne.channels.get_builtin_montages()
+    aliases = {**MONTAGE_ALIASES, **{new: old for old, new in MONTAGE_ALIASES.items()}}
+    if name not in builtin and aliases.get(name) in builtin:
+        name = aliases[name]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # older names MNE still reads
         try:
             montage = mne.channels.make_standard_montage(name)
         except ValueError:
-            known = ", ".join(mne.channels.get_builtin_montages())
-            raise InputError(f"unknown montage {name!r}; MNE ships {known}") from None
+            known = [*builtin, *(a for a, b in aliases.items() if b in builtin)]
+            raise OptionError(f"montage must be one MNE ships, got {name!r}; it ships "
+                              f"{', '.join(known)}") from None
         info = mne.create_info(montage.ch_names, 1000.0, "eeg")
         info.set_montage(montage, on_missing="ignore", verbose="error")
         # some montages name one place twice (T3 and T7): both are kept
@@ -429,7 +440,7 @@ def electrode_bands_by(xs, ys, n_bands, by="y"):
     array([0, 1, 1])
     """
     if by not in ("x", "y"):
-        raise ValueError(f"bands_by must be x, y or table, got {by!r}")
+        raise OptionError(f"bands_by must be x, y or table, got {by!r}")
     # electrode_bands puts band 0 at the largest y (the bottom); mirrored, the left
     return electrode_bands(ys if by == "y" else -np.asarray(xs, float), n_bands)
 
@@ -465,8 +476,8 @@ def build_scene(background=None, electrodes=None, *, montage=None, size=None, fi
     """
     if montage is not None:
         if background is not None or electrodes is not None:
-            raise InputError("montage places its own electrodes on a drawn head: give "
-                             "it without a background or electrodes")
+            raise OptionError("montage places its own electrodes on a drawn head: give "
+                              "it without a background or electrodes")
         picture, xs, ys, montage_names = montage_scene(montage, size, bg_color)
         # the head is drawn across the frame's shorter side, as an 800 x 800 picture
         return Scene(picture, xs, ys, montage_names, picture_width=min(picture.shape[:2]))
@@ -582,6 +593,35 @@ def _rgba(colour):
 
 
 
+def _check_look_colours(where, key, value):
+    """Refuse a look's ``bg_color`` that is no colour, or a ``cmap`` that is neither a
+    colour map name, a colour, nor a list of colours, naming the look."""
+    colours = value if key == "cmap" and isinstance(value, list) and value else [value]
+    what = ("a colour map name, a colour, or a list of colours" if key == "cmap"
+            else "a colour")
+    for colour in colours:
+        if not isinstance(colour, str):
+            raise InputError(f"{where}: the {key} value must be {what}, got {value!r}")
+        try:
+            _rgba(colour)
+        except ValueError:
+            if key == "cmap" and colours == [value] and _colour_map_known(colour):
+                continue
+            raise InputError(f"{where}: the {key} value must be {what}, got {value!r}"
+                             ) from None
+
+
+def _colour_map_known(name):
+    """Whether ``name`` is the post's map or one of matplotlib's (when it is installed)."""
+    if name == "post":
+        return True
+    try:
+        import matplotlib
+    except ImportError:
+        return True  # said when it is used: that map needs matplotlib
+    return name in matplotlib.colormaps
+
+
 def bundled_looks():
     """The looks in the package's ``looks.toml``: {name: settings}, in file order."""
     from importlib import resources
@@ -613,10 +653,14 @@ def load_look(look):
         where, settings = f"look {look}", looks[str(look)]
     else:
         path, _, name = str(look).partition(".toml:")
+        named = path.endswith(".toml") or "/" in path or os.sep in path
         path = Path(path if path.endswith(".toml") else path + ".toml")
+        if not path.is_file() and not named:
+            raise OptionError(f"look must be a bundled look ({', '.join(looks)}) or a .toml "
+                              f"file, got {look!r}")
         if not path.is_file():
-            raise InputError(f"look {look!r} is neither a bundled look ({', '.join(looks)}) "
-                             "nor a .toml file")
+            what = "is a folder" if path.is_dir() else "not found"
+            raise InputError(f"look file {what}: {path}")
         try:
             looks = tomllib.loads(path.read_text("utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -639,6 +683,8 @@ def load_look(look):
                              f"got {value!r}")
         if key == "dot_size" and value == "auto":
             continue
+        if key in ("cmap", "bg_color"):
+            _check_look_colours(where, key, value)
         if expected in ("fraction", "positive") and not (
                 number and (0 <= value <= 1 if expected == "fraction" else value > 0)):
             what = "a number from 0 to 1" if expected == "fraction" else "a number above 0"

@@ -10,7 +10,7 @@ import threading
 import warnings
 
 from . import __version__
-from ._errors import FastvizError, FastvizWarning
+from ._errors import FastvizError, FastvizWarning, OptionError
 from ._progress import stderr
 
 EPILOG = """examples:
@@ -24,15 +24,18 @@ EPILOG = """examples:
   fastviz frame song.wav --at 12 -o frame.png     the frame the video shows at 12 s
   fastviz layout --electrodes grid.csv --background brain.png -o layout.png
 
-exit codes: 0 written; 1 an error (one "error:" line says what and which file);
-2 a usage error; 130, 143, 129 stopped by SIGINT (Ctrl-C), SIGTERM, SIGHUP.
-Nothing is left at the output path unless the video is complete."""
+exit codes: 0 written; 1 an error in a file, the machine or ffmpeg (one "error:"
+line says what and which file); 2 a usage error: an unknown flag, a missing
+argument, or a flag's value or a combination of flags that cannot work, whatever
+the files (--crf 60, --fps 60 for a GIF, --transparent with .mp4); 130, 143, 129
+stopped by SIGINT (Ctrl-C), SIGTERM, SIGHUP. Nothing is left at the output path
+unless the video is complete."""
 
 # Library messages name Python keywords; the command line names its flags instead.
 _OPTIONS = ("background", "electrodes", "size", "fps", "jobs", "crf", "preset", "start",
             "duration", "channel", "cmap", "segments", "segment_seconds", "scheduler",
             "montage", "fit", "bg_color", "bands_by", "dot_size", "at", "format", "codec",
-            "transparent", "encoder", "speed")
+            "transparent", "encoder", "speed", "look", "sampling")
 _FLAGS = {"overwrite=True": "-y", "electrodes=...": "--electrodes",
           **{name: f"--{name.replace('_', '-')}" for name in _OPTIONS}}
 _KEYWORD = re.compile(r"\b(overwrite=True|electrodes=\.\.\.|"
@@ -177,7 +180,11 @@ def _parser():
                            "dot, or auto: as wide as the median spacing of neighbouring "
                            "electrodes (default: 100, the post's; the demo's scene 34)")
         sub.add_argument("--fps", help="frame rate up to 240, e.g. 25 or 30000/1001 "
-                         "(default: 30; a GIF 15)")
+                         "(default: 30; a GIF 15, at most 50)")
+        sub.add_argument("--sampling", choices=("interval", "instant"), help="what the "
+                         "dots show of each 36 ms: the bands' mean amplitude over it, so "
+                         "a click shows wherever it falls (interval, the default), or the "
+                         "amplitude at its instant, as the post did (instant)")
         if sub is frame:
             for flag in ("--start", "--duration"):
                 sub.add_argument(flag, type=float, help=f"as for render {flag}")
@@ -239,7 +246,12 @@ def main(argv=None):
                 raise
             print("error: out of memory; try a smaller --size or fewer --jobs", file=err)
             return 1
-        except (FastvizError, ValueError, OSError) as exc:
+        except ValueError as exc:  # an OptionError, or any value check: a usage error
+            if args.debug:
+                raise
+            print(f"error: {flag_words(str(exc))}", file=err)
+            return 2
+        except (FastvizError, OSError) as exc:
             if args.debug:
                 raise
             print(f"error: {flag_words(str(exc))}", file=err)
@@ -272,7 +284,7 @@ def _run(args):
         cmap = [c.strip() for c in cmap.split(",")]
     options = dict(scene, start=args.start, duration=args.duration, channel=args.channel,
                    cmap=cmap)
-    for name in ("dot_size", "fps"):  # without --fps, the format's rate (a GIF's is 15)
+    for name in ("dot_size", "fps", "sampling"):  # without --fps, the format's (GIF: 15)
         if getattr(args, name) is not None:
             options[name] = getattr(args, name)
     if args.command == "frame":
@@ -289,7 +301,7 @@ def _run(args):
     if args.outdir is not None:
         return _batch(args, options, split)
     if len(args.audio) > 1:
-        raise ValueError(f"{len(args.audio)} inputs need --outdir DIR (one video each), "
+        raise OptionError(f"{len(args.audio)} inputs need --outdir DIR (one video each), "
                          "not -o")
     return render(args.audio[0], args.output, **split, **options)
 
@@ -312,10 +324,10 @@ def _batch(args, options, split):
     from ._distributed import render_batch
 
     if any(split[k] is not None for k in ("segments", "segment_seconds", "segment_dir")):
-        raise ValueError("--outdir renders whole files in parallel; --segments, "
+        raise OptionError("--outdir renders whole files in parallel; --segments, "
                          "--segment-seconds and --segment-dir split one file")
     if options.get("transparent") or options.get("format"):
-        raise ValueError("--outdir writes NAME.mp4 videos; --transparent and --format "
+        raise OptionError("--outdir writes NAME.mp4 videos; --transparent and --format "
                          "need one output, -o")
     options = {k: v for k, v in options.items() if k not in ("overwrite", "progress")}
     outcomes = render_batch(args.audio, args.outdir, scheduler=args.scheduler,

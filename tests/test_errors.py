@@ -88,18 +88,56 @@ def test_bad_background_and_half_a_scene(tmp_path, wav, capsys):
     assert code == 1 and "cannot read background picture" in err and "bg.png" in err
     code, err = run_cli(capsys, "render", wav, "-o", tmp_path / "o.mp4", "--background",
                         tmp_path / "bg.png")
-    assert code == 1 and "needs electrode positions" in err
+    assert code == 2 and "needs electrode positions" in err  # half a scene: usage
 
 
 def test_bad_options(tmp_path, wav, capsys):
-    for extra, message in [(["--channel", "3"], "channel 3 does not exist"),
-                           (["--fps", "0"], "frame rate"),
-                           (["--crf", "99"], "crf"),
-                           (["--jobs", "0"], "jobs must be")]:
-        code, err = run_cli(capsys, "render", wav, "-o", tmp_path / "o.mp4", "-q", *extra)
-        assert code == 1 and message in err, err
+    code, err = run_cli(capsys, "render", wav, "-o", tmp_path / "o.mp4", "--channel", "3")
+    assert code == 1 and "channel 3 does not exist" in err  # a fact of this file
     with pytest.raises(SystemExit):
         main(["render", str(wav), "-o", "x.mp4", "--size", "big"])
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--speed", "turbo"], "--speed must be one of"),
+    (["--fps", "abc"], "--fps must be a positive number"),
+    (["--fps", "0"], "frame rate"),
+    (["--crf", "60"], "--crf must be a whole number in 0..51"),
+    (["--jobs", "0"], "--jobs must be"),
+    (["--dot-size", "-5"], "--dot-size must be"),
+    (["--preset", "quick"], "unknown preset 'quick'"),
+    (["--transparent"], "--transparent needs a format with an alpha channel"),
+    (["--format", "gif"], "--format must match the output's name"),
+    (["--codec", "vp9"], "codec vp9 does not go in"),
+    (["--montage", "nope"], "--montage must be one MNE ships"),
+    (["--look", "neon"], "--look must be a bundled look"),
+    (["--bg-color", "notacolour"], "--bg-color must be a colour"),
+    (["--cmap", "notamap"], "--cmap must be a colour"),
+    (["--size", "99999x99999"], "is too large"),
+    (["--encoder", "h265"], "--encoder must be a video encoder"),
+    (["--sampling", "sometimes"], "invalid choice"),
+])
+def test_every_bad_flag_value_is_a_usage_error(tmp_path, wav, capsys, extra, message):
+    """One rule: a flag's value (or flags together) that cannot work is argparse's 2,
+    before any work, with one error line. --speed, --fps, --crf, --jobs and a negative
+    --dot-size used to exit 1, like a missing file, while --size 100 exited 2."""
+    try:
+        code = main(["render", str(wav), "-o", str(tmp_path / "o.mp4"), "-q", *extra])
+    except SystemExit as exit:  # argparse's own: a choice, a type
+        code = exit.code
+    err = capsys.readouterr().err
+    assert code == 2 and message in err, err
+    assert err.count("error:") == 1 and (err.startswith("error: ") or "usage:" in err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.wav"]
+
+
+def test_files_and_the_machine_are_errors_not_usage(tmp_path, wav, capsys):
+    for args in (["render", str(tmp_path / "nope.wav"), "-o", str(tmp_path / "o.mp4")],
+                 ["render", str(wav), "-o", str(tmp_path / "o.mp4"), "--look",
+                  str(tmp_path / "missing.toml")],
+                 ["render", str(wav), "-o", str(tmp_path / "no" / "o.mp4")]):
+        assert main(args) == 1
+    assert "look file not found" in capsys.readouterr().err
 
 
 def test_ffmpeg_refusing_settings_shows_its_words(tmp_path):

@@ -276,10 +276,11 @@ def test_montage_render_and_errors(tmp_path, capsys, wav):
                     "--size", "96x96", "--dot-size", "auto", "--duration", "0.3")
     assert code == 0 and len(decode_nv12(out, (96, 96))) == 3, err
     code, err = cli(capsys, "render", wav, "-o", tmp_path / "x.mp4", "--montage", "nope")
-    assert code == 1 and "unknown montage 'nope'" in err and "biosemi64" in err
+    assert code == 2 and "--montage must be one MNE ships, got 'nope'" in err
+    assert "biosemi64" in err
     code, err = cli(capsys, "render", wav, "-o", tmp_path / "x.mp4", "--montage",
                     "biosemi32", "--electrodes", demo_scene()[1])
-    assert code == 1 and "montage" in err
+    assert code == 2 and "montage" in err
 
 
 def test_auto_dot_size():
@@ -325,7 +326,28 @@ def test_frame_preview_equals_the_lossless_video_frame(tmp_path, capsys, wav, pi
     code, err = cli(capsys, "frame", wav, "--at", "5", "-o", tmp_path / "late.png")
     assert code == 1 and "past the video's end" in err
     code, err = cli(capsys, "frame", wav, "--at", "0", "-o", tmp_path / "f.mp4")
-    assert code == 1 and ".png" in err
+    assert code == 2 and ".png" in err  # a usage error
+
+
+def test_previews_at_an_odd_size_show_the_videos_picture(tmp_path, capsys, wav, picture):
+    """At 65 x 33 the video is 66 x 34 (4:2:0 needs even sizes: one black column and
+    row), and the preview used to be 65 x 33; the frame size is now decided once, in
+    the scene, so the PNG, the layout and the video agree (luma within 1 at crf 0).
+    Formats without 4:2:0 (GIF, ProRes 4:4:4, PNG frames) keep 65 x 33."""
+    (tmp_path / "e.csv").write_text("x_2d,y_2d\n8,8\n30,12\n20,4\n")
+    scene = ["--background", picture, "--electrodes", tmp_path / "e.csv", "--size", "65x33"]
+    video = tmp_path / "v.mp4"
+    assert cli(capsys, "render", wav, "-o", video, *FAST, "--crf", "0", *scene)[0] == 0
+    decoded = decode_nv12(video, (66, 34))
+    code, err = cli(capsys, "frame", wav, "--at", "0.5", "-o", tmp_path / "f.png",
+                    "--fps", "10", *scene)
+    assert code == 0, err
+    rgb = np.asarray(Image.open(tmp_path / "f.png"))
+    assert rgb.shape == (34, 66, 3) and (rgb[-1] == 0).all() and (rgb[:, -1] == 0).all()
+    assert np.abs(_luma(rgb) - decoded[5][:34]).max() <= 1.0
+    assert cli(capsys, "layout", "-o", tmp_path / "l.png", *scene)[0] == 0
+    assert np.asarray(Image.open(tmp_path / "l.png")).shape == (34, 66, 3)
+    assert make_scene(Options(size=(65, 33), format="gif")).background.shape == (33, 65, 3)
 
 
 def test_layout_labels_every_electrode(tmp_path, capsys, picture):
@@ -373,7 +395,7 @@ def test_looks_by_name_and_from_a_file(tmp_path, capsys, wav):
     code, err = cli(capsys, "layout", "--look", look, "-o", tmp_path / "l2.png")
     assert code == 1 and "mine.toml" in err and "colour" in err
     code, err = cli(capsys, "layout", "--look", "neon", "-o", tmp_path / "l2.png")
-    assert code == 1 and "neon" in err and "colorblind" in err
+    assert code == 2 and "neon" in err and "colorblind" in err
 
 
 def test_crop_may_not_cut_electrodes_off(tmp_path, picture):
