@@ -29,6 +29,7 @@ from ._encode import (
     as_fraction,
     audio_arguments,
     check_output,
+    downmix_note,
     publish,
     read_source_tag,
     same_file,
@@ -39,6 +40,7 @@ from ._errors import (
     Cancelled,
     EncodeError,
     FastvizError,
+    FastvizWarning,
     InputError,
     OptionError,
     OutputError,
@@ -477,7 +479,8 @@ def render_segments(plan, output, options, *, client=None, scheduler=None, n_seg
             if isinstance(audio, tuple):  # samples: the muxer reads them from a scratch WAV
                 audio = _write_wav(folder / "audio.wav", *audio)
             elif audio is not None:
-                AudioStream(audio).close()  # fails now, not after the render
+                with AudioStream(audio) as stream:  # fails now, not after the render
+                    downmix_note(audio, stream.channels)
             with connect(client, scheduler) as dask_client:
                 _wait_for_workers(dask_client)
                 n_threads = sum(dask_client.nthreads().values())
@@ -594,17 +597,25 @@ class Outcome(NamedTuple):
 
 
 def _render_file(audio, output, options, stop_name):
-    """Dask task: one file's whole render, abandoned when the batch is stopped."""
+    """Dask task: one file's whole render, abandoned when the batch is stopped.
+
+    Returns the notes (``FastvizWarning`` messages) it raised, for the driver to raise
+    again: a worker's warnings would otherwise stay in its own log."""
+    import warnings
+
     from distributed import Event
 
-    try:
-        return str(render(audio, output, cancel=Event(stop_name).is_set, **options))
-    except Cancelled:  # nobody waits for the result: end quietly, not as a failed task
-        return None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", FastvizWarning)
+        try:
+            render(audio, output, cancel=Event(stop_name).is_set, **options)
+        except Cancelled:  # nobody waits for the result: end quietly, not as a failure
+            return []
+    return [str(w.message) for w in caught if issubclass(w.category, FastvizWarning)]
 
 
 def render_batch(audios, outdir, *, client=None, scheduler=None, overwrite=False,
-                 progress=True, **options):
+                 progress=True, on_outcome=None, **options):
     """Render many audio files, each to ``outdir/NAME.mp4``, and report each outcome.
 
     Parameters
@@ -622,7 +633,10 @@ def render_batch(audios, outdir, *, client=None, scheduler=None, overwrite=False
         fastviz made it from this very input (its ``source_tag``), so a rerun resumes;
         any other file there is kept and reported. No video may replace an input.
     progress : bool
-        One progress bar of files done on stderr.
+        One progress bar, of the files rendered, on stderr.
+    on_outcome : callable, optional
+        Called with each ``Outcome`` as it is known (refused or skipped before
+        rendering, then rendered or failed), in the order they finish.
     **options
         As for ``render``.
 
@@ -667,17 +681,29 @@ def render_batch(audios, outdir, *, client=None, scheduler=None, overwrite=False
         if outcomes[audio] is None:
             outcomes[audio] = Outcome(audio, output)  # rendered, unless it fails
             todo.append((audio, output))
-    with progress_bar(len(outcomes), outdir.name or "batch", progress, unit="file") as bar:
-        bar.update(len(outcomes) - len(todo))
+
+    def done(outcome):
+        outcomes[outcome.input] = outcome
+        if on_outcome is not None:
+            on_outcome(outcome)
+
+    for outcome in list(outcomes.values()):
+        if outcome.error is not None or outcome.skipped:
+            done(outcome)
+    if not todo:  # nothing to render: no progress to show
+        return list(outcomes.values())
+    with progress_bar(len(todo), outdir.name or "batch", progress, unit="file") as bar:
         if client is None and scheduler is None:
             for audio, output in todo:
                 try:
                     render(audio, output, **options)
                 except Exception as exc:
-                    outcomes[audio] = Outcome(audio, output, exc)
+                    done(Outcome(audio, output, exc))
+                else:
+                    done(outcomes[audio])
                 bar.update(1)
-        elif todo:
-            _render_batch_on(client, scheduler, todo, options, outcomes, bar)
+        else:
+            _render_batch_on(client, scheduler, todo, options, done, outcomes, bar)
     return list(outcomes.values())
 
 
@@ -696,7 +722,9 @@ def _before_rendering(audio, output, inputs, overwrite):
         "overwrite=True to replace it"))
 
 
-def _render_batch_on(client, scheduler, todo, options, outcomes, bar):
+def _render_batch_on(client, scheduler, todo, options, done, outcomes, bar):
+    import warnings
+
     from distributed import Event, as_completed
 
     with connect(client, scheduler) as dask_client:
@@ -714,9 +742,13 @@ def _render_batch_on(client, scheduler, todo, options, outcomes, bar):
             for future in as_completed(list(pending)):
                 audio, output = pending.pop(future)
                 try:
-                    future.result()
+                    notes = future.result()
                 except Exception as exc:
-                    outcomes[audio] = Outcome(audio, output, exc)
+                    done(Outcome(audio, output, exc))
+                else:
+                    for note in notes:  # the worker's notes, here where they are shown
+                        warnings.warn(note, FastvizWarning, stacklevel=2)
+                    done(outcomes[audio])
                 bar.update(1)
             finished = True
         finally:

@@ -670,6 +670,15 @@ def read_source_tag(video):
     return None
 
 
+def downmix_note(source, channels):
+    """A note when ``source`` has more channels than the video keeps: they are averaged."""
+    if channels > MAX_AAC_CHANNELS:
+        warnings.warn(f"{source} has {channels} channels, more than the "
+                      f"{MAX_AAC_CHANNELS} a video's sound keeps here (AAC's limit): the "
+                      "sound is their average, in both stereo channels", FastvizWarning,
+                      stacklevel=3)
+
+
 def audio_arguments(audio, channels, channel_mask=0, start=None, duration=None,
                     input_index=1, codec="aac"):
     """ffmpeg (inputs, output arguments) that mux ``audio`` as input ``input_index``.
@@ -808,6 +817,9 @@ class VideoWriter:
         elif audio is not None:
             with AudioStream(audio) as stream:  # fails now, not after the render
                 self.audio_channels, self.channel_mask = stream.channels, stream.channel_mask
+        if audio is not None:
+            downmix_note(audio if not isinstance(audio, tuple) else "the audio array",
+                         self.audio_channels)
         self.audio, self.audio_start, self.audio_duration = audio, audio_start, audio_duration
         if encoder is not None:
             trial_encode(self._video_input(), self.video_arguments(), self.format_name,

@@ -58,11 +58,14 @@ def load_background(background, size=None, bg_color="white"):
 
     Any picture Pillow reads: RGB, grey, 16-bit or float grey, palette. Transparent
     pixels are composited over ``bg_color`` (white by default, as matplotlib shows them).
+    Floats (a float TIFF, a float array) are read as 0..1 when no value exceeds 1, as
+    matplotlib and scikit-image keep them, else as 0..255, Pillow's own scale for
+    float pictures (its mode F); NaN is black, and values past the top white.
 
     Parameters
     ----------
     background : str, Path or array_like
-        An image file Pillow reads, or an (H, W, 3|4) array (uint8, or floats in 0..1).
+        An image file Pillow reads, or an (H, W, 3|4) array (uint8, or floats).
     size : (int, int), optional
         Output (width, height); the picture is stretched to it if it differs
         (``fit_scene`` keeps the aspect ratio instead).
@@ -77,7 +80,14 @@ def load_background(background, size=None, bg_color="white"):
     --------
     >>> load_background(np.zeros((2, 4, 3), np.uint8), size=(8, 4)).shape
     (4, 8, 3)
+    >>> [int(load_background(np.full((1, 1, 3), v))[0, 0, 0]) for v in (0.5, 128.0)]
+    [128, 128]
     """
+    return _resized(_composited(picture_rgba(background), bg_color), size)
+
+
+def picture_rgba(background):
+    """A picture file or array as (H, W, 4) uint8 RGBA, as ``load_background`` reads it."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     if isinstance(background, (str, Path)):
@@ -96,24 +106,34 @@ def load_background(background, size=None, bg_color="white"):
                     im = ImageOps.exif_transpose(opened)
                     im.load()
                     if im.mode in ("I", "I;16", "I;16B", "I;16L", "F"):  # 16-bit/float grey
-                        top = 1.0 if im.mode == "F" else 65535.0
-                        grey = np.asarray(im, float)[..., None] / top
-                        background = np.repeat(grey, 3, axis=2)
+                        grey = np.asarray(im, float)[..., None]
+                        background = np.repeat(grey if im.mode == "F" else grey / 65535.0,
+                                               3, axis=2)
                     else:
-                        image = im.convert("RGBA")
+                        return np.asarray(im.convert("RGBA")).copy()
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise InputError(f"background picture {path} is too large: {exc}") from None
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
             raise InputError(f"cannot read background picture {path}: {exc}") from None
-    if not isinstance(background, (str, Path)):
-        array = np.asarray(background)
-        if array.ndim != 3 or array.shape[2] not in (3, 4) or not array.size:
-            raise InputError(f"background array must be (H, W, 3|4), got {array.shape}")
-        if array.dtype != np.uint8:
-            array = np.clip(np.nan_to_num(array.astype(float)) * 255 + 0.5, 0, 255).astype(np.uint8)
-        image = Image.fromarray(np.ascontiguousarray(array)).convert("RGBA")
+    array = np.asarray(background)
+    if array.ndim != 3 or array.shape[2] not in (3, 4) or not array.size:
+        raise InputError(f"background array must be (H, W, 3|4), got {array.shape}")
+    if array.dtype != np.uint8:
+        values = np.nan_to_num(array.astype(float), posinf=255.0, neginf=0.0)
+        top = 1.0 if values.max() <= 1.0 else 255.0
+        array = np.clip(values * (255.0 / top) + 0.5, 0, 255).astype(np.uint8)
+    if array.shape[2] == 3:
+        array = np.dstack([array, np.full(array.shape[:2], 255, np.uint8)])
+    return np.ascontiguousarray(array)
+
+
+def _composited(rgba, bg_color):
+    """(H, W, 4) uint8 RGBA over ``bg_color``, as (H, W, 3) uint8."""
+    from PIL import Image
+
+    image = Image.fromarray(rgba)
     under = Image.new("RGBA", image.size, _rgb255(bg_color) + (255,))
-    return _resized(np.asarray(Image.alpha_composite(under, image).convert("RGB")), size)
+    return np.asarray(Image.alpha_composite(under, image).convert("RGB")).copy()
 
 
 def _rgb255(colour):
@@ -506,15 +526,15 @@ def build_scene(background=None, electrodes=None, *, montage=None, size=None, fi
                              f"{points.shape}; for separate x and y arrays pass "
                              "np.column_stack([xs, ys])")
         xs, ys = points.T
-    # transparent pixels must end up bg_color like the letterbox: composite them over
-    # the colour that the brightness and inversion below turn into bg_color
-    under = np.clip(np.asarray(_rgb255(bg_color), float) / float(brightness), 0, 255)
-    under = 255 - under if invert else under
-    picture = load_background(background, bg_color=tuple(under / 255))
+    # the look changes the picture, then its transparent pixels show bg_color, as the
+    # letterbox does (compositing first turned them grey under a dimmed white)
+    rgba = picture_rgba(background)
+    rgb = rgba[..., :3]
     if invert:  # a white page turns black: a dark look on a light picture
-        picture = 255 - picture
+        rgb = 255 - rgb
     if brightness != 1:
-        picture = (picture * float(brightness) + 0.5).clip(0, 255).astype(np.uint8)
+        rgb = (rgb * float(brightness) + 0.5).clip(0, 255).astype(np.uint8)
+    picture = _composited(np.dstack([rgb, rgba[..., 3]]), bg_color)
     if isinstance(electrodes, (str, Path)):
         check_inside(table, picture.shape[1], picture.shape[0])
     placed = np.asarray(xs, float), np.asarray(ys, float)
@@ -542,6 +562,10 @@ def draw_layout(scene, bands=None):
     """The scene's picture with each electrode marked and labelled ``name`` (or index)
     and ``/band``, in Pillow's own font; (H, W, 3) uint8.
 
+    The font grows with the frame (a 50th of its shorter side, at least 10 px); a label
+    that would run off the right edge goes to the electrode's left, and every label is
+    kept inside the frame.
+
     Examples
     --------
     >>> scene = Scene(np.zeros((60, 80, 3), np.uint8), np.array([20.0]), np.array([30.0]),
@@ -553,16 +577,18 @@ def draw_layout(scene, bands=None):
 
     image = Image.fromarray(scene.background)
     draw = ImageDraw.Draw(image)
-    height = scene.background.shape[0]
-    try:
-        font = ImageFont.load_default(size=max(8, round(height / 70)))
-    except TypeError:  # Pillow < 10.1: one bitmap size
-        font = ImageFont.load_default()
-    r = max(2, height / 250)
+    height, width = scene.background.shape[:2]
+    font = ImageFont.load_default(size=max(10, round(min(width, height) / 50)))
+    r = max(2, min(width, height) / 250)
     for i, (x, y) in enumerate(zip(scene.xs, scene.ys)):
         label = scene.names[i] if bands is None else f"{scene.names[i]}/{bands[i]}"
         draw.ellipse([x - r, y - r, x + r, y + r], fill=(0, 0, 0), outline=(255, 255, 255))
-        draw.text((x + r + 1, y), label, fill=(0, 0, 0), font=font, anchor="lm",
+        left, top, right, bottom = draw.textbbox((0, 0), label, font=font, anchor="lm",
+                                                 stroke_width=1)
+        tx = x + r + 1 if x + r + 1 + right <= width else x - r - 1 - right  # or flip left
+        tx = min(max(tx, -left), width - right)
+        ty = min(max(y, -top), height - bottom)
+        draw.text((tx, ty), label, fill=(0, 0, 0), font=font, anchor="lm",
                   stroke_width=1, stroke_fill=(255, 255, 255))
     return np.asarray(image).copy()
 

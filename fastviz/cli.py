@@ -236,10 +236,10 @@ def main(argv=None):
         try:
             path = _run(args)
         except Stopped as exc:
-            print(f"error: stopped by {exc}; no output was written", file=err)
+            print(f"error: stopped by {exc}; {_what_was_written(exc)}", file=err)
             return 128 + exc.signum
-        except KeyboardInterrupt:
-            print("error: interrupted; no output was written", file=err)
+        except KeyboardInterrupt as exc:
+            print(f"error: interrupted; {_what_was_written(exc)}", file=err)
             return 130
         except MemoryError:
             if args.debug:
@@ -262,9 +262,14 @@ def main(argv=None):
             print(f"error: unexpected {type(exc).__name__}: {exc} (a fastviz bug: "
                   "--debug shows the traceback to report)", file=err)
             return 1
-    if not args.quiet:
+    if not args.quiet and path is not None:
         print(f"wrote {path}", file=err)
     return 0
+
+
+def _what_was_written(stop):
+    """What an interrupted command leaves: nothing, or (a batch) the videos it finished."""
+    return getattr(stop, "written", None) or "no output was written"
 
 
 def _run(args):
@@ -330,8 +335,18 @@ def _batch(args, options, split):
         raise OptionError("--outdir writes NAME.mp4 videos; --transparent and --format "
                          "need one output, -o")
     options = {k: v for k, v in options.items() if k not in ("overwrite", "progress")}
-    outcomes = render_batch(args.audio, args.outdir, scheduler=args.scheduler,
-                            overwrite=args.overwrite, progress=not args.quiet, **options)
+    known = []  # each outcome as it is known, to say what an interruption leaves
+    try:
+        outcomes = render_batch(args.audio, args.outdir, scheduler=args.scheduler,
+                                overwrite=args.overwrite, progress=not args.quiet,
+                                on_outcome=known.append, **options)
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM and SIGHUP as Stopped
+        made = sum(o.error is None for o in known)  # rendered now, or made before
+        if made:
+            stop.written = (f"{_videos(made)} finished before {'is' if made == 1 else 'are'}"
+                            f" in {args.outdir}; the ones being rendered were not written "
+                            "(a rerun resumes)")
+        raise
     err = stderr()
     failed = [o for o in outcomes if o.error is not None]
     for outcome in failed:
@@ -344,7 +359,21 @@ def _batch(args, options, split):
     if failed:
         raise BatchFailed(f"{len(failed)} of {len(outcomes)} files failed; the other "
                           f"videos are in {args.outdir}")
-    return args.outdir
+    made = sum(not o.skipped for o in outcomes)
+    kept = len(outcomes) - made
+    if args.quiet:
+        pass
+    elif made:
+        print(f"wrote {_videos(made)} to {args.outdir}"
+              f"{f'; {_videos(kept)} made before were kept' if kept else ''}", file=err)
+    else:
+        print(f"nothing to render: the {_videos(kept)} in {args.outdir} were made before "
+              "from these inputs (-y renders them again)", file=err)
+    return None
+
+
+def _videos(n):
+    return f"{n} video{'' if n == 1 else 's'}"
 
 
 class BatchFailed(FastvizError):

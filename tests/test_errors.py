@@ -196,6 +196,40 @@ def test_ctrl_c_in_the_cli(tmp_path):
     assert not ffmpeg_processes_writing(tmp_path)
 
 
+def test_a_batch_says_what_it_did_and_what_an_interruption_leaves(tmp_path, capsys):
+    """A batch whose every file was made before printed "2/2 files, 499313.4 files/s"
+    and "wrote out"; an interrupted batch said "no output was written" though the
+    videos before were; a 10-channel file was averaged to stereo without a note."""
+    short = write_wav(tmp_path / "a.wav", tone(800, 0.3), 44100)
+    ten = write_wav(tmp_path / "ten.wav", np.stack([tone(300 + 50 * i, 0.3) for i in
+                                                    range(10)]), 44100)
+    batch = ["render", str(short), str(ten), "--outdir", str(tmp_path / "out"), "--size",
+             "32x24", "--preset", "ultrafast"]
+    assert main(batch) == 0
+    err = capsys.readouterr().err
+    assert "note: " in err and "ten.wav has 10 channels" in err and "average" in err
+    assert "wrote 2 videos to" in err
+    assert main(batch) == 0
+    err = capsys.readouterr().err
+    assert "nothing to render: the 2 videos in" in err and "files/s" not in err, err
+    assert "wrote" not in err
+    long = write_wav(tmp_path / "long.wav", tone(800, 120.0), 44100)
+    proc = subprocess.Popen([sys.executable, "-m", "fastviz", "render", str(short), str(ten),
+                             str(long), "--outdir", str(tmp_path / "out"), "--size",
+                             "800x800", "--preset", "slow"],
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.time() + 60
+    while not ffmpeg_processes_writing(tmp_path / "out") and time.time() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGINT)
+    err = proc.communicate(timeout=60)[1]
+    assert proc.returncode == 130, err
+    assert "2 videos finished before are in" in err and "a rerun resumes" in err, err
+    assert "no output was written" not in err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.mp4", "ten.mp4"]
+
+
 def test_api_raises_instead_of_exiting(tmp_path):
     with pytest.raises(InputError):
         fastviz.render(tmp_path / "nope.wav", tmp_path / "o.mp4")

@@ -367,6 +367,98 @@ def test_layout_labels_every_electrode(tmp_path, capsys, picture):
     assert np.asarray(Image.open(out)).shape == (800, 800, 3)
 
 
+def label_pixels(image, plain):
+    """Where a layout wrote its dark label text over the plain picture."""
+    return (image != plain).any(axis=2) & (image.max(axis=2) < 60)
+
+
+def test_layout_labels_stay_inside_the_frame_and_grow_with_it(tmp_path):
+    """Labels at the right and bottom edges were cut off, and the font stayed tiny (9 px
+    on the 800 x 600 brain); now a label flips to its electrode's left at the right
+    edge, stays inside vertically, and the font is a 50th of the shorter side."""
+    from fastviz._scene import Scene, draw_layout
+
+    white = np.full((120, 200, 3), 255, np.uint8)
+    label = "EDGE99"
+
+    def drawn(x, y, picture=white):
+        scene = Scene(picture, np.array([float(x)]), np.array([float(y)]), (label,))
+        text = label_pixels(draw_layout(scene, [9]), picture)
+        rows, cols = np.indices(text.shape)
+        text[np.hypot(rows - y, cols - x) <= 2.6] = False  # the mark (r = 2), not the label
+        return text
+
+    whole = drawn(60, 60).sum()
+    for x, y in ((199, 60), (197, 119), (100, 0), (0, 119)):
+        text = drawn(x, y)
+        assert text.sum() == pytest.approx(whole, rel=0.02), (x, y)  # nothing cut off
+    assert np.argwhere(drawn(199, 60))[:, 1].max() < 199  # flipped to the left
+    brain = make_scene(Options())
+    big = label_pixels(fastviz.layout(), brain.background)
+    rows = np.flatnonzero(big.any(axis=1))
+    heights = np.diff(np.flatnonzero(np.diff(rows) > 1), prepend=-1)  # rows per label line
+    assert np.median(heights) >= 9  # the 12 px font's digits; 9 px gave 6-7
+    tall = drawn(300, 300, np.full((1600, 1600, 3), 255, np.uint8))  # a 32 px font
+    assert np.ptp(np.argwhere(tall)[:, 0]) > 2 * np.ptp(np.argwhere(drawn(60, 60))[:, 0])
+
+
+def test_transparent_pixels_show_bg_color_after_the_look(tmp_path):
+    """An RGBA picture's transparent half came out (153, 153, 153) under --look dark
+    --bg-color white (brightness 0.6 dimmed the white it was composited over) while
+    the letterbox was white: the look changes the picture, then bg_color shows."""
+    rgba = np.zeros((20, 40, 4), np.uint8)
+    rgba[:, :20] = (255, 255, 255, 255)  # opaque white left half, transparent right
+    Image.fromarray(rgba).save(tmp_path / "half.png")
+    (tmp_path / "e.csv").write_text("x_2d,y_2d\n5,5\n")
+    scene = make_scene(Options(**{**load_look("dark"), "bg_color": "white"},
+                               background=tmp_path / "half.png",
+                               electrodes=tmp_path / "e.csv", size=(80, 20)))
+    picture = scene.background
+    assert (picture[:, 20:40] == 0).all()  # the opaque white page inverted to black
+    assert (picture[:, 45:60] == 255).all() and (picture[:, :15] == 255).all()  # bg, pad
+    grey = make_scene(Options(background=tmp_path / "half.png", electrodes=tmp_path /
+                              "e.csv", brightness=0.5, bg_color="red")).background
+    assert (grey[:, :20] == 128).all() and (grey[:, 20:] == (255, 0, 0)).all()
+
+
+@pytest.mark.parametrize("top", [1.0, 255.0])
+def test_float_pictures_in_either_range(tmp_path, top):
+    """A mode F (float) TIFF stored as 0..255 turned white above 1/255; floats are read
+    as 0..1 when no value exceeds 1, else as 0..255 (Pillow's scale for mode F)."""
+    ramp = np.linspace(0, 1, 64, dtype=np.float32)[None].repeat(4, axis=0)
+    Image.fromarray(ramp * top).save(tmp_path / "f.tif")  # mode F
+    expected = (ramp * 255 + 0.5).astype(np.uint8)
+    assert np.abs(load_background(tmp_path / "f.tif")[..., 0].astype(int) - expected).max() <= 1
+    array = np.repeat((ramp * top)[..., None], 3, axis=2).astype(float)
+    assert np.abs(load_background(array)[..., 0].astype(int) - expected).max() <= 1
+
+
+def test_looks_and_montages_are_named_in_their_errors(tmp_path, capsys, wav):
+    """A look's cmap of 5 or [] ended in "unexpected TypeError (a fastviz bug)"; a
+    missing look file was "neither a bundled look nor a .toml file"; --bg-color named
+    the TOML key; the montage list lacked standard_1020, which the README recommends
+    and which MNE 1.13 renamed colin27_1020."""
+    for value in ("5", "[]", '"nomap"', '["red", 3]'):
+        (tmp_path / "bad.toml").write_text(f"[bad]\ncmap = {value}\n")
+        code, err = cli(capsys, "layout", "--look", tmp_path / "bad.toml", "-o",
+                        tmp_path / "l.png")
+        assert code == 1 and "look bad in" in err and "the cmap value must be" in err, err
+        assert "unexpected" not in err
+    code, err = cli(capsys, "layout", "--look", tmp_path / "missing.toml", "-o",
+                    tmp_path / "l.png")
+    assert code == 1 and "look file not found" in err and "missing.toml" in err
+    code, err = cli(capsys, "layout", "--bg-color", "notacolour", "-o", tmp_path / "l.png")
+    assert code == 2 and err.startswith("error: --bg-color must be a colour"), err
+    code, err = cli(capsys, "layout", "--montage", "nope", "-o", tmp_path / "l.png")
+    assert code == 2 and "standard_1020" in err
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no FutureWarning for the older name
+        assert len(montage_scene("standard_1020", (100, 100))[1]) > 80
+    assert not (tmp_path / "l.png").exists()
+
+
 # ----------------------------------------------------------------------------- looks
 
 def test_looks_by_name_and_from_a_file(tmp_path, capsys, wav):
