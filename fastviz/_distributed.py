@@ -6,7 +6,7 @@
 
 Every segment is a fresh encode with the single-stream settings, so it opens on a key frame
 and the join copies it untouched. The audio is never split: AAC primes each stream with
-silence, which would click at every seam. Dask is optional (``fastviz[dask]``) and is
+silence, which would click at every seam. Dask is optional (``.[dask]``) and is
 imported only inside the functions that use it.
 """
 import contextlib
@@ -63,8 +63,9 @@ def _distributed():
     try:
         import distributed
     except ImportError:
-        raise FastvizError("rendering on Dask needs dask.distributed: "
-                           "pip install 'fastviz[dask]'") from None
+        raise FastvizError("rendering on Dask needs dask.distributed: pip install "
+                           "'dask[distributed]' (or, in fastviz's folder, pip install "
+                           "'.[dask]')") from None
     return distributed
 
 

@@ -70,7 +70,7 @@ class Options:
     bands_by : ``"y"`` (bottom electrodes get the lowest band), ``"x"`` (left ones do)
         or ``"table"`` (the table's ``band`` column); default the column when the table
         has one, else ``"y"``.
-    fps : frame rate (number or ``"a/b"``), default 30 (a GIF: 15).
+    fps : frame rate (number or ``"a/b"``), default 30 (a GIF: 15, and at most 50).
     jobs : render threads; None or -1 uses every core.
     speed : ``"fastest"``, ``"balanced"`` (default) or ``"smallest"``: x264 settings
         measured to keep VMAF 95 against lossless (``_encode.SPEEDS``, README).
@@ -434,8 +434,8 @@ def render(audio, output, *, client=None, scheduler=None, segments=None,
         ``.mov``, ``.gif``, a folder or ``%05d.png`` for PNG frames); an existing file
         is kept unless ``overwrite=True``.
     client, scheduler, segments, segment_seconds, segment_dir : optional
-        Render in segments on Dask (``pip install 'fastviz[dask]'``) and join them:
-        see ``fastviz._distributed.render_segments``. ``scheduler`` is ``"local"``,
+        Render in segments on Dask (``pip install '.[dask]'`` in fastviz's folder) and
+        join them: see ``fastviz._distributed.render_segments``. ``scheduler`` is ``"local"``,
         ``"local:N"`` or ``"tcp://HOST:PORT"``; ``client`` a ``dask.distributed.Client``.
         Giving any of these renders in segments; by default one ffmpeg does it all.
     cancel : callable, optional

@@ -18,7 +18,8 @@ EPILOG = """examples:
   fastviz render song.wav -o song.mp4             on the bundled brain and grid
   fastviz render talk.mp3 -o talk.mp4 --background brain.png --electrodes grid.csv
   fastviz render take.flac -o take.mp4 --start 60 --duration 30 --size 1280x720 -y
-  fastviz render eeg.wav -o eeg.mp4 --montage biosemi64 --dot-size auto
+  fastviz render eeg.wav -o eeg.mp4 --montage biosemi64 --look dark
+  fastviz render song.wav -o post.mp4 --dot-size 100 --sampling instant   the post's look
   fastviz render song.wav -o overlay.mov --transparent   only the dots, with alpha
   fastviz render song.wav -o frames/                     numbered PNG frames
   fastviz frame song.wav --at 12 -o frame.png     the frame the video shows at 12 s
@@ -123,7 +124,7 @@ def _parser():
                        "or a folder/ or %%05d.png pattern for PNG frames")
     where.add_argument("--outdir", help="render each input to OUTDIR/NAME.mp4; existing "
                        "videos are skipped (a rerun resumes) unless -y")
-    dask = render.add_argument_group("Dask (pip install 'fastviz[dask]')")
+    dask = render.add_argument_group("Dask (pip install 'dask[distributed]')")
     dask.add_argument("--scheduler", help="local, local:N (N worker processes here) or "
                       "tcp://HOST:PORT of a running Dask scheduler")
     dask.add_argument("--segments", type=int, help="split the video into N segments, "
@@ -177,8 +178,10 @@ def _parser():
         scene.add_argument("--cmap", help="matplotlib colour map name, one colour, or "
                            "colours joined by commas (default: the post's red-light-green)")
         scene.add_argument("--dot-size", type=_dot_size, help="points across the largest "
-                           "dot, or auto: as wide as the median spacing of neighbouring "
-                           "electrodes (default: 100, the post's; the demo's scene 34)")
+                           "dot, in a figure 10 inches wide at the picture's width, or "
+                           "auto: 0.9 of the electrodes' typical spacing, so neighbours "
+                           "stay apart on any scene (default: auto, 34.5 on the bundled "
+                           "grid; 100 is the post's)")
         sub.add_argument("--fps", help="frame rate up to 240, e.g. 25 or 30000/1001 "
                          "(default: 30; a GIF 15, at most 50)")
         sub.add_argument("--sampling", choices=("interval", "instant"), help="what the "

@@ -218,7 +218,7 @@ def test_messages_speak_the_callers_language(tmp_path, capsys):
     assert "the demo song" in err and "fastviz-" not in err
     assert main(["demo", "-o", str(tmp_path / "d.mp4"), "--start", "40", "-q"]) == 1
     assert "past the end of the demo song" in capsys.readouterr().err
-    assert main(["render", str(wav), "-o", str(tmp_path / "o.avi"), "-q"]) == 1
+    assert main(["render", str(wav), "-o", str(tmp_path / "o.avi"), "-q"]) == 2  # a usage error
     assert ".mp4" in capsys.readouterr().err and not (tmp_path / "o.avi").exists()
     table = tmp_path / "e.csv"
     table.write_text("x_2d,y_2d\n10,abc\n")
@@ -235,14 +235,16 @@ def test_help_shows_defaults_and_examples():
     done = subprocess.run([sys.executable, "-m", "fastviz", "render", "--help"],
                           capture_output=True, text=True, env={**os.environ, "COLUMNS": "100"})
     for words in ("default: 30", "default: balanced", "(veryfast, CRF 20)", "lower is better",
-                  "examples:", "exit codes"):
+                  "examples:", "exit codes", "default: auto", "100 is the post's",
+                  "--dot-size 100", "2 a usage error", "a flag's value",
+                  "a GIF 15, at most 50"):
         assert words in " ".join(done.stdout.split()), words
 
 
 def test_unknown_preset_is_refused_before_the_analysis(tmp_path, capsys):
     missing = tmp_path / "never-read.wav"  # refused on the preset, before the audio
     assert main(["render", str(missing), "-o", str(tmp_path / "o.mp4"), "--preset",
-                 "fastest"]) == 1
+                 "fastest"]) == 2
     err = capsys.readouterr().err
     assert "unknown preset 'fastest'" in err and "veryfast" in err
 
