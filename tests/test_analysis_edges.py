@@ -94,12 +94,14 @@ def test_envelopes_made_without_dark_have_no_dark_band():
     assert env.dark.tolist() == [False, False, False]
 
 
-def click_envelopes(offset, sampling="interval", rate=22050):
+def click_envelopes(offset, sampling=None, rate=22050):
     """Envelopes of one full-scale click in 4 s of silence, ``offset`` analysis samples
-    after instant 40 (the instants are DECIM = 800 samples apart at 22050 Hz)."""
+    after instant 40 (the instants are DECIM = 800 samples apart at 22050 Hz), at the
+    default sampling unless one is named."""
     samples = np.zeros(4 * rate, np.float32)
     samples[DECIM * 40 + offset] = 1.0
-    return audio_envelopes(samples, rate, sampling=sampling).values
+    named = {} if sampling is None else {"sampling": sampling}
+    return audio_envelopes(samples, rate, **named).values
 
 
 def test_a_click_lights_its_bands_whatever_its_phase():
