@@ -161,7 +161,7 @@ def check_split(client=None, scheduler=None, n_segments=None, segment_seconds=No
     >>> check_split(scheduler="local:0")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: scheduler must be 'local', 'local:N' (N worker processes) or ... 'local:0'
+    fastviz._errors.OptionError: scheduler must be 'local', 'local:N' (N worker processes) or ... 'local:0'
     """
     _distributed()
     count_segments(1, 1, 1, n_segments, segment_seconds)

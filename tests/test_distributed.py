@@ -360,7 +360,7 @@ def test_an_unreachable_scheduler_is_an_error(tmp_path, clip):
 def test_without_dask_the_error_says_what_to_install(tmp_path, clip, monkeypatch):
     plan, options, _, _ = clip
     monkeypatch.setitem(sys.modules, "distributed", None)  # as if not installed
-    with pytest.raises(FastvizError, match=r"pip install 'fastviz\[dask\]'"):
+    with pytest.raises(FastvizError, match=r"pip install 'dask\[distributed\]'"):
         render_segments(plan, tmp_path / "out.mp4", options, scheduler="local:1")
     assert not list(tmp_path.iterdir())
 
