@@ -19,8 +19,10 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from _common import RATE, test_signal  # noqa: I001 (benchmarks/ is the script's folder)
 from scipy.io import wavfile
+
+sys.path.insert(0, str(Path(__file__).parent))  # run as a script, or found by asv
+from _common import RATE, test_signal  # noqa: E402
 
 # VmHWM, not getrusage: a child's ru_maxrss includes the parent's memory at the fork
 CHILD = """

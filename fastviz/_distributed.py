@@ -146,7 +146,7 @@ def count_segments(n_frames, fps, n_threads=1, n_segments=None, segment_seconds=
         return int(n_segments)
     if segment_seconds is not None and not 0 < segment_seconds < math.inf:
         raise OptionError(f"segment_seconds must be a length > 0 seconds, got "
-                         f"{segment_seconds}")
+                          f"{segment_seconds}")
     seconds_frames = float((segment_seconds or SEGMENT_SECONDS) * as_fraction(fps))
     count = math.ceil(n_frames / max(seconds_frames, 1))
     return count if segment_seconds is not None else max(count, n_threads)
@@ -161,7 +161,7 @@ def check_split(client=None, scheduler=None, n_segments=None, segment_seconds=No
     >>> check_split(scheduler="local:0")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    fastviz._errors.OptionError: scheduler must be 'local', 'local:N' (N worker processes) or ... 'local:0'
+    fastviz._errors.OptionError: scheduler must be 'local', 'local:N' (N worker ... 'local:0'
     """
     _distributed()
     count_segments(1, 1, 1, n_segments, segment_seconds)
@@ -183,7 +183,7 @@ def _local_workers(scheduler):
     name, colon, count = scheduler.partition(":")
     if name != "local" or colon and not (count.isdigit() and int(count) > 0):
         raise OptionError(f"scheduler must be 'local', 'local:N' (N worker processes) or an "
-                         f"address like tcp://host:8786, got {scheduler!r}")
+                          f"address like tcp://host:8786, got {scheduler!r}")
     return int(count) if count else os.cpu_count() or 1
 
 

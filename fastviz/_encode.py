@@ -161,6 +161,8 @@ def nv12_picture(rgb, width, height):
              + picture[1::2, 1::2]) / 4  # 5x faster than .mean() over reshaped axes
     chroma = means.reshape(-1, 3) @ matrix[1:, :3].T + matrix[1:, 3]
     return (np.concatenate([luma, chroma.ravel()]) + 0.5).astype(np.uint8).reshape(-1, width)
+
+
 SUFFIXES = {".mp4": "mp4", ".m4v": "mp4", ".webm": "webm", ".mov": "mov", ".gif": "gif",
             ".png": "png"}
 FRAME_PATTERN = "%05d.png"
@@ -217,7 +219,7 @@ def check_preset(preset):
     """Refuse a libx264 preset name that x264 does not have."""
     if preset not in X264_PRESETS:
         raise OptionError(f"unknown preset {preset!r}; x264's presets are "
-                         f"{', '.join(X264_PRESETS)}")
+                          f"{', '.join(X264_PRESETS)}")
     return preset
 
 
@@ -306,21 +308,20 @@ def check_frames(format, codec, width, height, fps):
         width, height = width + width % 2, height + height % 2
     if width < codec.min_size[0] or height < codec.min_size[1]:
         least = "x".join(map(str, codec.min_size))
+        takers = [name for name, c in row.codecs.items()
+                  if c.min_size[0] <= width and c.min_size[1] <= height]
         raise OptionError(f"size must be at least {least} for {codec.encoder}, got "
-                          f"{width}x{height}; the {format} format's other codecs "
-                          f"({', '.join(c for c in row.codecs)}) may take smaller frames")
+                          f"{width}x{height}" + (f"; codec {' or '.join(takers)} takes it"
+                                                 if takers else ""))
 
 
-def frame_format(format, codec=None, encoder=None, transparent=False):
+def frame_format(format, encoder=None, transparent=False):
     """What the writer of ``format`` takes: ``"rgba"`` with ``transparent``, else the
-    codec's frames (an ``encoder``'s own, see ``encoder_codec``)."""
+    format's frames, or an ``encoder``'s own (``Codec.frames``, see ``encoder_codec``)."""
     if transparent:
         return "rgba"
-    row = FORMATS[format]
-    if encoder is not None:
-        return encoder_codec(encoder, format).frames
-    return row.codecs[codec or next(iter(row.codecs))].frames if row.frames == "nv12" else (
-        row.frames)
+    return FORMATS[format].frames if encoder is None else encoder_codec(encoder,
+                                                                        format).frames
 
 
 @functools.cache
@@ -458,8 +459,8 @@ def _try(video_input, video_arguments, format, size, pixel_format):
 
 @functools.lru_cache(maxsize=64)
 def _trial_encode(video_input, video_arguments, format, size, pixel_format, encoder):
-    code, log, decoded, sent = _try(video_input, video_arguments, format, size,
-                                    pixel_format)
+    code, log, decoded, _ = _try(video_input, video_arguments, format, size,
+                                 pixel_format)
     if code != 0:
         said = _first_words(log)
         _, hardware = _encoder_help(encoder)
@@ -476,12 +477,14 @@ def _trial_encode(video_input, video_arguments, format, size, pixel_format, enco
                                            else [])]
                 if _try(video_input, args, other, size, pixel_format)[0] == 0:
                     elsewhere.append(other)
-        where = (f"; its codec goes in {_described(elsewhere)}, and in .{format} use "
-                 f"{_own_encoders(format)}" if elsewhere else
-                 "; encoder must name one that works here, or be left out for the "
-                 f"default, {next(iter(FORMATS[format].codecs.values())).encoder}")
+        if elsewhere:  # the format cannot hold its codec: the combination is wrong
+            raise OptionError(f"encoder {encoder} does not work in .{format} (ffmpeg: "
+                              f"{said}); its codec goes in {_described(elsewhere)}, and in "
+                              f".{format} use {_own_encoders(format)}")
+        default = next(iter(FORMATS[format].codecs.values())).encoder
         raise EncodeError(f"encoder {encoder} does not work in .{format} here (ffmpeg: "
-                          f"{said}){where}")
+                          f"{said}); encoder must name one that works here, or be left out "
+                          f"for the default, {default}")
     width, height = size
     if decoded is None or width < 64 or height < 16:
         return  # too small to tell colours apart after 4:2:0

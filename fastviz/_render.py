@@ -135,20 +135,20 @@ class Options:
         fps = as_fraction(self.fps)
         if not MIN_FPS <= fps <= MAX_FPS:
             raise OptionError(f"fps must be from {MIN_FPS} (a frame every 1000 s) to "
-                             f"{MAX_FPS} frames a second (what players and H.264's levels "
-                             f"are made for), got {self.fps}")
+                              f"{MAX_FPS} frames a second (what players and H.264's levels "
+                              f"are made for), got {self.fps}")
         if self.fit not in FITS:
             raise OptionError(f"fit must be one of {', '.join(FITS)}, got {self.fit!r}")
         if self.sampling not in SAMPLINGS:
             raise OptionError(f"sampling must be one of {', '.join(SAMPLINGS)}, got "
-                             f"{self.sampling!r}")
+                              f"{self.sampling!r}")
         if self.bands_by not in (None, "x", "y", "table"):
             raise OptionError(f"bands_by must be x, y or table, got {self.bands_by!r}")
         if self.dot_size is not None and not (
                 isinstance(self.dot_size, str) and self.dot_size == "auto") and not (
                 isinstance(self.dot_size, (int, float, np.number)) and self.dot_size >= 0):
             raise OptionError(f"dot_size must be a number of points >= 0 or 'auto', got "
-                             f"{self.dot_size!r}")
+                              f"{self.dot_size!r}")
         if self.montage is not None and (self.background is not None
                                          or self.electrodes is not None):
             raise OptionError("montage places its own electrodes on a drawn head: give "
@@ -160,11 +160,11 @@ class Options:
             if (isinstance(self.size, str) or len(self.size) != 2
                     or not all(_is_whole(v) and v > 0 for v in self.size)):
                 raise OptionError(f"size must be a (width, height) pair of whole numbers "
-                                 f"above 0, got {self.size!r}")
+                                  f"above 0, got {self.size!r}")
             check_frame_size(*self.size)
         if self.jobs is not None and not (_is_whole(self.jobs) and self.jobs != 0):
             raise OptionError(f"jobs must be a whole number of threads, or -1 for every "
-                             f"core, got {self.jobs!r}")
+                              f"core, got {self.jobs!r}")
         preset, crf = speed_settings(self.speed, self.preset, self.crf)
         object.__setattr__(self, "preset", preset)  # frozen: set once, here
         object.__setattr__(self, "crf", crf)
@@ -176,7 +176,7 @@ class Options:
             if value is not None and not (isinstance(value, (int, float, np.number))
                                           and math.isfinite(value) and value >= low):
                 raise OptionError(f"{name} must be a finite number of seconds "
-                                 f"{'>= 0' if low == 0 else '> 0'}, got {value!r}")
+                                  f"{'>= 0' if low == 0 else '> 0'}, got {value!r}")
 
 
 def _is_whole(value):
@@ -279,7 +279,7 @@ def output_options(function, output, options, inputs=()):
         width, height = opts.size or (256, 144)
         VideoWriter(output, (width + width % 2, height + height % 2), opts.fps,
                     overwrite=True, format=format, codec=opts.codec, encoder=opts.encoder,
-                    pixel_format=frame_format(format, opts.codec, opts.encoder))
+                    pixel_format=frame_format(format, opts.encoder))
     return opts
 
 
@@ -376,8 +376,7 @@ def unless_cancelled(blocks, cancel, what):
 def write_video(plan, output, options, cancel=None):
     """Render ``plan``'s frames and encode them through one ffmpeg."""
     renderer = plan.renderer
-    pixel_format = frame_format(options.format or "mp4", options.codec, options.encoder,
-                                options.transparent)
+    pixel_format = frame_format(options.format or "mp4", options.encoder, options.transparent)
     size = (renderer.nv12_size if pixel_format == "nv12"
             else (renderer.width, renderer.height))
     writer = VideoWriter(output, size, plan.fps, audio=plan.audio,
@@ -587,7 +586,7 @@ def render_signal(data, output, rate=None, *, audio=None, scaling="minmax",
                           [audio if not isinstance(audio, tuple) else None])
     if opts.channel is not None:
         raise OptionError("channel picks an audio channel to analyse; render_signal draws "
-                         "every electrode of its signal, so pass a subset of it instead")
+                          "every electrode of its signal, so pass a subset of it instead")
     values, rate, names, locs = _signal(data, rate)
     values, audio = _cut(values, rate, audio, opts.start, opts.duration)
     if opts.background is None and opts.electrodes is None and locs is not None:

@@ -310,7 +310,7 @@ def _run(args):
         return _batch(args, options, split)
     if len(args.audio) > 1:
         raise OptionError(f"{len(args.audio)} inputs need --outdir DIR (one video each), "
-                         "not -o")
+                          "not -o")
     return render(args.audio[0], args.output, **split, **options)
 
 
@@ -333,10 +333,10 @@ def _batch(args, options, split):
 
     if any(split[k] is not None for k in ("segments", "segment_seconds", "segment_dir")):
         raise OptionError("--outdir renders whole files in parallel; --segments, "
-                         "--segment-seconds and --segment-dir split one file")
+                          "--segment-seconds and --segment-dir split one file")
     if options.get("transparent") or options.get("format"):
         raise OptionError("--outdir writes NAME.mp4 videos; --transparent and --format "
-                         "need one output, -o")
+                          "need one output, -o")
     options = {k: v for k, v in options.items() if k not in ("overwrite", "progress")}
     known = []  # each outcome as it is known, to say what an interruption leaves
     try:
