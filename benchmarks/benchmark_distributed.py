@@ -41,7 +41,8 @@ class Segment:
     def setup(self, size, preset):
         rng = np.random.default_rng(0)
         size = parse_size(size)
-        self.renderer = FrameRenderer(background(size), *electrodes(size, N_ELECTRODES, rng))
+        self.renderer = FrameRenderer(background(size), *electrodes(size, N_ELECTRODES, rng),
+                                      dot_size=100)
         self.values = smooth_values(SEGMENT_FRAMES, N_ELECTRODES, rng)
         self.tmp = tempfile.TemporaryDirectory(prefix="fastviz-bench-")
         self.path = Path(self.tmp.name) / "segment.mp4"
@@ -80,7 +81,8 @@ class Join:
     def setup(self, segments, audio):
         rng = np.random.default_rng(0)
         size = parse_size("640x480")
-        renderer = FrameRenderer(background(size), *electrodes(size, N_ELECTRODES, rng))
+        renderer = FrameRenderer(background(size), *electrodes(size, N_ELECTRODES, rng),
+                                 dot_size=100)
         values = smooth_values(JOIN_SECONDS * 30, N_ELECTRODES, rng)
         self.tmp = tempfile.TemporaryDirectory(prefix="fastviz-bench-")
         tmp = Path(self.tmp.name)

@@ -28,7 +28,7 @@ class Encode:
         rng = np.random.default_rng(0)
         self.size = parse_size(size)
         xs, ys = electrodes(self.size, N_ELECTRODES, rng)
-        renderer = FrameRenderer(background(self.size), xs, ys)
+        renderer = FrameRenderer(background(self.size), xs, ys, dot_size=100)
         values = smooth_values(N_FRAMES, N_ELECTRODES, rng)
         self.frames = (renderer.frames_nv12(values) if pixel_format == "nv12"
                        else renderer.frames(values))

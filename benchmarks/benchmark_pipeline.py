@@ -73,7 +73,7 @@ class RenderFrames:
         self.renderer = make_renderer(Options(size=parse_size(size)))
         env = fastviz.audio_envelopes(test_signal(SECONDS, rng), RATE)
         bands = fastviz.electrode_bands(self.renderer.ys, len(env.freqs))
-        self.amplitudes = fastviz.scale_minmax(env.values)[bands]
+        self.amplitudes = env.scaled()[bands]
         self.rate = env.rate
         self.n_frames = SECONDS * 30
         self._consume()  # warm-up: kernel and joblib's threads

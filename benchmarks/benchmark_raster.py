@@ -22,7 +22,7 @@ class Frames:
         rng = np.random.default_rng(0)
         width, height = parse_size(size)
         xs, ys = electrodes((width, height), n_electrodes, rng)
-        self.renderer = FrameRenderer(background((width, height)), xs, ys)
+        self.renderer = FrameRenderer(background((width, height)), xs, ys, dot_size=100)
         self.values = rng.uniform(0, 1, (N_FRAMES, n_electrodes))
         self.out = np.empty((N_FRAMES, height, width, 3), np.uint8)
         self.out_nv12 = self.renderer.frames_nv12(self.values)

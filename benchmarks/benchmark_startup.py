@@ -43,10 +43,10 @@ class Import:
 
 class LazyImport:
     """What ``render`` imports on first use, on top of ``import fastviz``: scipy.signal
-    (MNE's resampling), sklearn (``scale_minmax``), pandas (``load_electrodes``),
+    (MNE's resampling), scipy.fft (the interval means), pandas (``load_electrodes``),
     joblib (``iter_frames``)."""
 
-    params = ["scipy.signal", "sklearn.preprocessing", "pandas", "joblib"]
+    params = ["scipy.signal", "scipy.fft", "pandas", "joblib"]
     param_names = ["module"]
 
     def timeraw_import_after_fastviz(self, module):

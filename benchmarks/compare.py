@@ -3,6 +3,16 @@
     python benchmarks/compare.py [--quick]     # quick: 20 s of audio instead of 180 s
     python benchmarks/compare.py --quick --only-equal-vmaf   # the last section alone
 
+Time here (2 cores, shared): ``--quick --only-equal-vmaf`` took 13 minutes at a load
+average of 5-10, its post runs 92 s each where a quiet machine took 40 s, so about 7
+minutes quiet; ``--quick`` adds about 4 quiet minutes; the full run renders the post's
+180 s six times, some 10 minutes each: well over an hour. Stopped (Ctrl-C, SIGTERM,
+SIGHUP), it ends the run in progress and removes its temporary folder (93 MB
+with --quick, near 1 GB without: the lossless references) before it exits.
+
+fastviz draws the post's 100-point dots here (``dot_size=100``), so both pipelines
+draw the same scene; the post's analysis is fastviz's with ``sampling="instant"``.
+
 The last section, "at equal VMAF", asks what the speed-up is when fastviz's video is
 at least as good as the post's. Each pipeline's video is scored (VMAF, the bundled
 ffmpeg's libvmaf, as in quality.py) against a lossless encode (x264 CRF 0) of its OWN
@@ -56,6 +66,7 @@ import json
 import os
 import platform
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -115,10 +126,11 @@ def make_inputs(tmp, seconds):
 
 
 def amplitudes(wav, ys, **kwargs):
-    """The post's analysis, with fastviz's functions: (n_electrodes, n_times), rate, s."""
+    """The post's analysis, with fastviz's functions: (n_electrodes, n_times), rate, s.
+    Its sampling at instants, its scaling over every column."""
     import fastviz
 
-    env = fastviz.audio_envelopes(wav, **kwargs)
+    env = fastviz.audio_envelopes(wav, sampling="instant", **kwargs)
     bands = fastviz.electrode_bands(ys, len(env.freqs))
     return fastviz.scale_minmax(env.values)[bands], env.rate, env.duration
 
@@ -197,7 +209,8 @@ def child_pair(tmp, out, preset):
 
 def _pair_options(tmp, preset):
     return dict(background=tmp / "brain.png", electrodes=tmp / "electrodes.csv",
-                duration=n_pair() / FPS, preset=preset, overwrite=True, progress=False)
+                duration=n_pair() / FPS, preset=preset, overwrite=True, progress=False,
+                dot_size=100)  # the post's dots, so both draw the same scene
 
 
 def child_showcqt(tmp, out, preset):
@@ -219,7 +232,7 @@ def child_fastviz(tmp, out, preset):
     given = {"preset": preset, "crf": args.crf, "speed": args.speed}
     fastviz.render(tmp / "song.wav", out, background=tmp / "brain.png",
                    electrodes=tmp / "electrodes.csv", progress=False, overwrite=True,
-                   **{k: v for k, v in given.items() if v is not None})
+                   dot_size=100, **{k: v for k, v in given.items() if v is not None})
     return {}
 
 
@@ -230,14 +243,42 @@ def run_child(kind, preset, tmp, extra=()):
            "--seconds", str(args.seconds)] + (["--preset", preset] if preset else [])
     cmd += list(extra)
     start, cpu = time.perf_counter(), _children_cpu()
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp)
+    # its own process group, so a stop ends it and what it started (moviepy's ffmpeg)
+    # before the temporary folder is removed under them
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=tmp, start_new_session=True)
+    try:
+        out, err = proc.communicate()
+    except BaseException:
+        _end(proc)
+        raise
     wall, cpu = time.perf_counter() - start, _children_cpu() - cpu
     if proc.returncode != 0:
-        print(f"FAILED: {' '.join(cmd)}\n{proc.stderr[-3000:]}", file=sys.stderr)
+        print(f"FAILED: {' '.join(cmd)}\n{err[-3000:]}", file=sys.stderr)
         return None
-    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    report = json.loads(out.strip().splitlines()[-1])
     return dict(report, wall_s=wall - report.get("drawing_s", 0.0),
                 cpu_s=cpu - report.get("drawing_cpu_s", 0.0))
+
+
+def _end(proc):
+    """Stop a child run: SIGINT to its group (fastviz's writer then kills its ffmpeg,
+    which runs in a session of its own), then SIGKILL to what is left after 10 s."""
+    for signum, wait in ((signal.SIGINT, 10), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(proc.pid, signum)
+        except ProcessLookupError:
+            break
+        try:
+            proc.wait(timeout=wait)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _stopped(signum, frame):
+    """SIGTERM and SIGHUP unwind as Ctrl-C does, so the temporary folders are removed."""
+    raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 def _children_cpu():
@@ -297,7 +338,7 @@ def main():
           f"alternating for {PAIR_ROUNDS} rounds\n")
     rows, failed = {}, False
     ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
-    with tempfile.TemporaryDirectory(prefix="fastviz-compare-") as name:
+    with tempfile.TemporaryDirectory(prefix="fastviz-compare-", ignore_cleanup_errors=True) as name:
         tmp = Path(name)
         make_inputs(tmp, args.seconds)
         print(f"{'run':<36}{'frames':>7}{'wall s':>8}{'CPU s':>7}{'frames/s':>10}{'x real':>8}"
@@ -416,7 +457,8 @@ def equal_vmaf():
           "of its own pipeline's frames", flush=True)
     print("load average (1, 5, 15 min) at the start: "
           + " ".join(f"{x:.2f}" for x in os.getloadavg()), flush=True)
-    with tempfile.TemporaryDirectory(prefix="fastviz-equal-vmaf-") as name:
+    with tempfile.TemporaryDirectory(prefix="fastviz-equal-vmaf-",
+                                     ignore_cleanup_errors=True) as name:
         tmp = Path(name)
         make_inputs(tmp, args.seconds)
 
@@ -568,5 +610,12 @@ if __name__ == "__main__":
         args.seconds = 20.0 if args.quick else 180.0
     if args.child:
         sys.exit(child())
-    status = 0 if args.only_equal_vmaf else main()
-    sys.exit(equal_vmaf() or status)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _stopped)
+    try:
+        status = 0 if args.only_equal_vmaf else main()
+        sys.exit(equal_vmaf() or status)
+    except KeyboardInterrupt as stop:
+        print(f"stopped ({stop or 'SIGINT'}): the run in progress was ended and the "
+              "temporary folder removed", file=sys.stderr)
+        sys.exit(130)

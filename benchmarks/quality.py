@@ -40,7 +40,8 @@ def scene_plans(tmp, seconds):
     compare.args = argparse.Namespace(seconds=seconds)
     make_inputs(tmp, seconds)
     compare_opts = options_from("render", dict(background=tmp / "brain.png",
-                                               electrodes=tmp / "electrodes.csv"))
+                                               electrodes=tmp / "electrodes.csv",
+                                               dot_size=100))  # compare.py's scene
     from scipy.io import wavfile
 
     samples, rate = jingle_bells()

@@ -72,7 +72,7 @@ def main():
     for n in args.electrodes:
         xs, ys = rng.uniform(0, size, n), rng.uniform(0, size, n)
         values = rng.uniform(0, 1, (args.frames, n))
-        renderer = FrameRenderer(background, xs, ys)
+        renderer = FrameRenderer(background, xs, ys, dot_size=100)  # the post's range
         lut = renderer.lut.copy()
         lut[:, :3] /= 255
         draw = matplotlib_drawer(background, xs, ys, lut)

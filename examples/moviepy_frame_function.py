@@ -20,7 +20,7 @@ env = fastviz.audio_envelopes(samples, rate)
 background, electrodes = fastviz._demo.demo_scene()
 xs, ys = fastviz.load_electrodes(electrodes)
 renderer = fastviz.FrameRenderer(background, xs, ys, size=(400, 300))
-amplitudes = fastviz.scale_minmax(env.values)[fastviz.electrode_bands(ys, len(env.freqs))]
+amplitudes = env.scaled()[fastviz.electrode_bands(ys, len(env.freqs))]
 
 clip = VideoClip(frame_function=renderer.frame_function(amplitudes, env.rate),
                  duration=seconds)

@@ -2,7 +2,7 @@
 
 The public names are imported when first used (PEP 562), not with the package: the
 command line (``fastviz.cli``, ``python -m fastviz``) sets its signal handlers before
-numpy, numba, MNE and scikit-learn load, so a Ctrl-C in those first seconds is one
+numpy, numba and MNE load, so a Ctrl-C in those first seconds is one
 ``error:`` line too, not a traceback.
 """
 import importlib
@@ -17,7 +17,8 @@ _PUBLIC = {
     "demo_audio": "_demo", "demo_scene": "_demo",
     "VideoWriter": "_encode",
     "Cancelled": "_errors", "EncodeError": "_errors", "FastvizError": "_errors",
-    "FastvizWarning": "_errors", "InputError": "_errors", "OutputError": "_errors",
+    "FastvizWarning": "_errors", "InputError": "_errors", "OptionError": "_errors",
+    "OutputError": "_errors",
     "FrameRenderer": "_raster", "colormap_lut": "_raster", "values_at": "_raster",
     "Options": "_render", "demo": "_render", "frame": "_render", "layout": "_render",
     "render": "_render", "render_signal": "_render",
@@ -32,6 +33,7 @@ __all__ = [
     "FastvizWarning",
     "FrameRenderer",
     "InputError",
+    "OptionError",
     "Options",
     "OutputError",
     "VideoWriter",

@@ -5,11 +5,6 @@ import numpy as np
 
 DEMO_RATE = 44100
 BEAT = 0.5  # seconds: 120 beats a minute, 64 beats, 32 s
-# The demo's dots, in points at value 1: 37.8 px across at 800 px wide, against the
-# grid's 42.6 px pitch, so neighbours stay apart at the loudest moments. The post's
-# 100 points (111 px) merge the whole grid into one blob; they stay the default for
-# a user's own scene.
-DEMO_DOT_SIZE = 34.0
 
 # The chorus (public domain, J. L. Pierpont, 1857) in C major: (note, beats).
 _VERSE = [("E5", 1), ("E5", 1), ("E5", 2), ("E5", 1), ("E5", 1), ("E5", 2),

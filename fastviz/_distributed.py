@@ -6,7 +6,7 @@
 
 Every segment is a fresh encode with the single-stream settings, so it opens on a key frame
 and the join copies it untouched. The audio is never split: AAC primes each stream with
-silence, which would click at every seam. Dask is optional (``fastviz[dask]``) and is
+silence, which would click at every seam. Dask is optional (``.[dask]``) and is
 imported only inside the functions that use it.
 """
 import contextlib
@@ -30,12 +30,22 @@ from ._encode import (
     as_fraction,
     audio_arguments,
     check_output,
+    downmix_note,
     publish,
     read_source_tag,
     source_tag,
     temporary_file,
 )
-from ._errors import Cancelled, EncodeError, FastvizError, InputError, OutputError, shown
+from ._errors import (
+    Cancelled,
+    EncodeError,
+    FastvizError,
+    FastvizWarning,
+    InputError,
+    OptionError,
+    OutputError,
+    shown,
+)
 from ._progress import progress_bar
 from ._render import (
     CANCEL_CHECK_SECONDS,
@@ -63,8 +73,9 @@ def _distributed():
     try:
         import distributed
     except ImportError:
-        raise FastvizError("rendering on Dask needs dask.distributed: "
-                           "pip install 'fastviz[dask]'") from None
+        raise FastvizError("rendering on Dask needs dask.distributed: pip install "
+                           "'dask[distributed]' (or, in fastviz's folder, pip install "
+                           "'.[dask]')") from None
     return distributed
 
 
@@ -91,7 +102,7 @@ def connect(client=None, scheduler=None):
     distributed = _distributed()
     if client is not None:
         if scheduler is not None:
-            raise ValueError("give a Dask client or a scheduler, not both")
+            raise OptionError("give a Dask client or a scheduler, not both")
         yield client
         return
     scheduler = "local" if scheduler is None else str(scheduler)
@@ -169,14 +180,14 @@ def count_segments(n_frames, fps, n_threads=1, n_segments=None, segment_seconds=
     (4, 5)
     """
     if n_segments is not None and segment_seconds is not None:
-        raise ValueError("give a number of segments or their length in seconds, not both")
+        raise OptionError("give a number of segments or their length in seconds, not both")
     if n_segments is not None:
         if isinstance(n_segments, bool) or int(n_segments) != n_segments or n_segments < 1:
-            raise ValueError(f"segments must be a whole number, at least 1, got {n_segments}")
+            raise OptionError(f"segments must be a whole number, at least 1, got {n_segments}")
         return int(n_segments)
     if segment_seconds is not None and not 0 < segment_seconds < math.inf:
-        raise ValueError(f"segment_seconds must be a length > 0 seconds, got "
-                         f"{segment_seconds}")
+        raise OptionError(f"segment_seconds must be a length > 0 seconds, got "
+                          f"{segment_seconds}")
     seconds_frames = float((segment_seconds or SEGMENT_SECONDS) * as_fraction(fps))
     count = math.ceil(n_frames / max(seconds_frames, 1))
     return count if segment_seconds is not None else max(count, n_threads)
@@ -191,12 +202,12 @@ def check_split(client=None, scheduler=None, n_segments=None, segment_seconds=No
     >>> check_split(scheduler="local:0")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: scheduler must be 'local', 'local:N' (N worker processes) or ... 'local:0'
+    fastviz._errors.OptionError: scheduler must be 'local', 'local:N' (N worker ... 'local:0'
     """
     _distributed()
     count_segments(1, 1, 1, n_segments, segment_seconds)
     if client is not None and scheduler is not None:
-        raise ValueError("give a Dask client or a scheduler, not both")
+        raise OptionError("give a Dask client or a scheduler, not both")
     if scheduler is not None and "://" not in str(scheduler):
         _local_workers(str(scheduler))
     if segment_dir is not None:
@@ -212,8 +223,8 @@ def _local_workers(scheduler):
     """Worker processes of ``"local"`` or ``"local:N"``."""
     name, colon, count = scheduler.partition(":")
     if name != "local" or colon and not (count.isdigit() and int(count) > 0):
-        raise ValueError(f"scheduler must be 'local', 'local:N' (N worker processes) or an "
-                         f"address like tcp://host:8786, got {shown(scheduler)}")
+        raise OptionError(f"scheduler must be 'local', 'local:N' (N worker processes) or an "
+                          f"address like tcp://host:8786, got {shown(scheduler)}")
     return int(count) if count else os.cpu_count() or 1
 
 
@@ -569,7 +580,8 @@ def render_segments(plan, output, options, *, client=None, scheduler=None, n_seg
             if isinstance(audio, tuple):  # samples: the muxer reads them from a scratch WAV
                 audio = _write_wav(folder / "audio.wav", *audio)
             elif audio is not None:
-                AudioStream(audio).close()  # fails now, not after the render
+                with AudioStream(audio) as stream:  # fails now, not after the render
+                    downmix_note(audio, stream.channels)
             with connect(client, scheduler) as dask_client:
                 _wait_for_workers(dask_client)
                 n_threads = sum(dask_client.nthreads().values())
@@ -699,19 +711,27 @@ def _failed(audio, output, exc):
 
 def _render_file(audio, output, options, stop_name, scratch_dir):
     """Dask task: one file's whole render (as ``render``), abandoned when the batch is
-    stopped, its temporary file in the batch's ``scratch_dir``."""
+    stopped, its temporary file in the batch's ``scratch_dir``.
+
+    Returns the notes (``FastvizWarning`` messages) it raised, for the driver to raise
+    again: a worker's warnings would otherwise stay in its own log."""
+    import warnings
+
     from distributed import Event
 
-    try:
-        opts = output_options("render", output, options, audio)
-        return str(write_video(plan_render(audio, opts), output, opts,
-                               Event(stop_name).is_set, scratch_dir))
-    except Cancelled:  # nobody waits for the result: end quietly, not as a failed task
-        return None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", FastvizWarning)
+        try:
+            opts = output_options("render", output, options, audio)
+            write_video(plan_render(audio, opts), output, opts, Event(stop_name).is_set,
+                        scratch_dir)
+        except Cancelled:  # nobody waits for the result: end quietly, not as a failure
+            return []
+    return [str(w.message) for w in caught if issubclass(w.category, FastvizWarning)]
 
 
 def render_batch(audios, outdir, *, client=None, scheduler=None, overwrite=False,
-                 progress=True, cancel=None, **options):
+                 progress=True, on_outcome=None, cancel=None, **options):
     """Render many audio files, each to ``outdir/NAME.mp4``, and report each outcome.
 
     Parameters
@@ -729,7 +749,10 @@ def render_batch(audios, outdir, *, client=None, scheduler=None, overwrite=False
         fastviz made it from this very input (its ``source_tag``), so a rerun resumes;
         any other file there is kept and reported. No video may replace an input.
     progress : bool
-        One progress bar of files done on stderr.
+        One progress bar, of the files rendered, on stderr.
+    on_outcome : callable, optional
+        Called with each ``Outcome`` as it is known (refused or skipped before
+        rendering, then rendered or failed), in the order they finish.
     cancel : callable, optional
         Asked about twice a second; when it returns true the batch stops (the renders
         running are told to stop and waited for) and ``Cancelled`` is raised. The
@@ -752,6 +775,11 @@ def render_batch(audios, outdir, *, client=None, scheduler=None, overwrite=False
     """
     options = dict(options, overwrite=overwrite)
     options_from("render_batch", options)  # bad options stop the batch now, not file by file
+    if options.get("format") not in (None, "mp4") or options.get("transparent"):
+        raise OptionError(f"a batch writes MP4 videos, {Path(outdir) / 'NAME.mp4'}; "
+                          f"format {options.get('format') or 'mp4'}"
+                          f"{' and transparent' if options.get('transparent') else ''} "
+                          "need one render at a time")
     options["progress"] = False
     outdir = Path(outdir)
     if outdir.exists() and not outdir.is_dir():
@@ -773,8 +801,18 @@ def render_batch(audios, outdir, *, client=None, scheduler=None, overwrite=False
         if outcomes[audio] is None:
             outcomes[audio] = Outcome(audio, output)  # rendered, unless it fails
             todo.append((audio, output))
-    with progress_bar(len(outcomes), outdir.name or "batch", progress, unit="file") as bar:
-        bar.update(len(outcomes) - len(todo))
+
+    def done(outcome):
+        outcomes[outcome.input] = outcome
+        if on_outcome is not None:
+            on_outcome(outcome)
+
+    for outcome in list(outcomes.values()):
+        if outcome.error is not None or outcome.skipped:
+            done(outcome)
+    if not todo:  # nothing to render: no progress to show
+        return list(outcomes.values())
+    with progress_bar(len(todo), outdir.name or "batch", progress, unit="file") as bar:
         if client is None and scheduler is None:
             for audio, output in todo:
                 if cancel is not None and cancel():
@@ -784,10 +822,12 @@ def render_batch(audios, outdir, *, client=None, scheduler=None, overwrite=False
                 except Cancelled:
                     raise
                 except Exception as exc:
-                    outcomes[audio] = _failed(audio, output, exc)
+                    done(_failed(audio, output, exc))
+                else:
+                    done(outcomes[audio])
                 bar.update(1)
-        elif todo:
-            _render_batch_on(client, scheduler, todo, options, outcomes, bar, cancel,
+        else:
+            _render_batch_on(client, scheduler, todo, options, done, outcomes, bar, cancel,
                              outdir)
     return list(outcomes.values())
 
@@ -812,7 +852,8 @@ def _before_rendering(audio, output, inputs, overwrite):
         "overwrite=True to replace it"))
 
 
-def _render_batch_on(client, scheduler, todo, options, outcomes, bar, cancel, outdir):
+def _render_batch_on(client, scheduler, todo, options, done, outcomes, bar, cancel,
+                     outdir):
     """The batch's renders as Dask tasks. Their temporary files go in a hidden folder of
     the batch's own in ``outdir``, which the driver removes at the end: a worker killed
     mid-render (``kill -9``, out of memory) leaves its ``.part`` file there, not beside
@@ -824,14 +865,16 @@ def _render_batch_on(client, scheduler, todo, options, outcomes, bar, cancel, ou
         raise OutputError(f"cannot write in {outdir}: {exc.strerror}") from None
     try:
         with connect(client, scheduler) as dask_client:
-            _run_batch(dask_client, token, todo, options, outcomes, bar, cancel,
+            _run_batch(dask_client, token, todo, options, done, outcomes, bar, cancel,
                        scratch.absolute())
     finally:
         with _ffmpeg.signals_held():
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _run_batch(client, token, todo, options, outcomes, bar, cancel, scratch):
+def _run_batch(client, token, todo, options, done, outcomes, bar, cancel, scratch):
+    import warnings
+
     from distributed import Event, as_completed
 
     stop = Event(f"fastviz-stop-{token}", client=client)
@@ -847,9 +890,13 @@ def _run_batch(client, token, todo, options, outcomes, bar, cancel, scratch):
         for future in _finished(as_completed(list(pending)), cancel, "the batch"):
             audio, output = pending.pop(future)
             try:
-                future.result()
+                notes = future.result()
             except Exception as exc:
-                outcomes[audio] = _failed(audio, output, exc)
+                done(_failed(audio, output, exc))
+            else:
+                for note in notes:  # the worker's notes, here where they are shown
+                    warnings.warn(note, FastvizWarning, stacklevel=2)
+                done(outcomes[audio])
             bar.update(1)
         finished = True
     finally:

@@ -27,7 +27,7 @@ import numpy as np
 
 from . import _ffmpeg
 from ._audio import AudioStream, as_channels_first, check_rate, input_arguments
-from ._errors import EncodeError, FastvizWarning, OutputError, shown
+from ._errors import EncodeError, FastvizWarning, OptionError, OutputError, shown
 from ._ffmpeg import check_frame_size
 from ._files import cut, kind, replaceable
 
@@ -43,6 +43,10 @@ class Codec:
     ``pix_fmt`` is what the encoder is given (ffmpeg converts the frames to it; None:
     the filter makes it), ``alpha_pix_fmt`` the same with an alpha channel (None: the
     codec has none). ``nv12``: the encoder takes NV12 frames as they are.
+    ``matrix``: the Y'CbCr its decoders read, ``"bt709"`` (tagged so) or ``"bt601"``
+    (VP8 and JPEG decoders assume it whatever a tag says), None for RGB (or a palette);
+    ``full_range``: Y'CbCr in 0..255 (JPEG's). ``min_size``: the smallest frame (after
+    the padding to even sizes) the encoder takes.
     """
 
     encoder: str
@@ -51,28 +55,49 @@ class Codec:
     alpha_pix_fmt: str = None
     nv12: bool = False
     filter: str = None
+    matrix: str = "bt709"
+    full_range: bool = False
+    min_size: tuple = (1, 1)
+
+    @property
+    def frames(self):
+        """What to hand it: ``"nv12"`` when it takes BT.709 limited-range Y'CbCr (ffmpeg
+        only rearranges NV12), else ``"rgb24"``, which ffmpeg converts with the matrix
+        and range the encoder's decoders read."""
+        return "nv12" if self.matrix == "bt709" and not self.full_range else "rgb24"
+
+    @property
+    def even(self):
+        """Whether frames need an even width and height (4:2:0 chroma)."""
+        return "420" in (self.pix_fmt or "")
 
 
 @dataclass(frozen=True)
 class Format:
     """A kind of output: ffmpeg's muxer, its codecs (the first is the default), its
-    audio encoder (None: no sound), the muxer's settings, and what to draw for it."""
+    audio encoder (None: no sound), the muxer's settings, what to draw for it, and the
+    highest frame rate it plays at its rate (None: any)."""
 
     muxer: str
     codecs: dict
     audio: str = None
     muxer_settings: tuple = ()
     frames: str = "nv12"
+    max_fps: Fraction = None
 
 
 X264_SETTINGS = ("-preset", "{preset}", "-crf", "{crf}")
-AV1 = Codec("libsvtav1", ("-preset", "8", "-crf", "32"))
+# x265 refuses frames under 16 x 16 (exit 234); SVT-AV1 aborts at 8 x 8 and below
+# (SIGABRT, "realloc(): invalid next size"): 16 x 16 is the smallest size both were
+# seen to take here.
+AV1 = Codec("libsvtav1", ("-preset", "8", "-crf", "32"), min_size=(16, 16))
 # Output formats, as moviepy's ``extensions_dict``: the output's extension (or
 # ``format=``) picks a row, ``codec=`` a codec in it, ``transparent=`` its alpha layout.
 FORMATS = {
     "mp4": Format("mp4", {"h264": Codec("libx264", X264_SETTINGS, nv12=True),
                           "hevc": Codec("libx265", (*X264_SETTINGS, "-tag:v", "hvc1",
-                                                    "-x265-params", "log-level=error")),
+                                                    "-x265-params", "log-level=error"),
+                                        min_size=(16, 16)),
                           "av1": AV1},
                   audio="aac", muxer_settings=("-movflags", "+faststart")),
     "webm": Format("webm", {"vp9": Codec("libvpx-vp9", ("-crf", "32", "-b:v", "0",
@@ -86,13 +111,62 @@ FORMATS = {
                                           pix_fmt="yuv444p10le",
                                           alpha_pix_fmt="yuva444p10le")},
                   audio="aac", muxer_settings=("-movflags", "+faststart"), frames="rgb24"),
-    "gif": Format("gif", {"gif": Codec("gif", pix_fmt=None, filter=(
+    # GIF delays are whole hundredths of a second, and players show a delay under
+    # 2/100 s as 10/100 s: above 50 fps a GIF plays slow (60 fps: 2.8 times as long).
+    "gif": Format("gif", {"gif": Codec("gif", pix_fmt=None, matrix=None, filter=(
         "split[a][b];[a]palettegen=stats_mode=diff[p];"
         "[b][p]paletteuse=dither=bayer:bayer_scale=5:diff_mode=rectangle"))},
-                  frames="rgb24"),
-    "png": Format("image2", {"png": Codec("png", pix_fmt="rgb24", alpha_pix_fmt="rgba")},
+                  frames="rgb24", max_fps=Fraction(50)),
+    "png": Format("image2", {"png": Codec("png", pix_fmt="rgb24", alpha_pix_fmt="rgba",
+                                          matrix=None)},
                   muxer_settings=("-start_number", "0"), frames="rgb24"),
 }
+# Encoders outside the table whose decoders read Y'CbCr their own way, whatever it is
+# tagged (measured by decoding red, green and blue frames: BT.709 through them came back
+# 20-23 levels off): VP8 is BT.601 by its specification, JPEG full-range BT.601 (JFIF).
+# Encoders that take only RGB get RGB (``encoder_codec``); a trial encode decodes its
+# colours back and refuses any other encoder that shifts them.
+ENCODERS = {"libvpx": Codec("libvpx", matrix="bt601"),
+            "mjpeg": Codec("mjpeg", pix_fmt="yuvj420p", matrix="bt601", full_range=True)}
+# Pixel formats that are frames on a device (GPU memory), which fastviz cannot hand over
+DEVICE_FRAMES = frozenset({"vaapi", "cuda", "qsv", "vulkan", "d3d11", "d3d12", "dxva2_vld",
+                           "videotoolbox_vld", "drm_prime", "mediacodec", "vdpau", "opencl",
+                           "mmal", "amf", "ohcodec"})
+TRIAL_COLOURS = ((255, 0, 0), (0, 255, 0), (0, 0, 255), (128, 128, 128))
+COLOUR_TOLERANCE = 8  # levels: lossy codecs on flat stripes stay within 3; a wrong matrix
+# or range is 20 or more off
+
+
+def _ycbcr_matrix(kr, kb):
+    """Rows Y, Cb, Cr: weights of R, G, B in 0..255, then the offset (limited range).
+
+    Examples
+    --------
+    >>> (_ycbcr_matrix(0.2126, 0.0722) @ [255, 255, 255, 1]).round(6)
+    array([235., 128., 128.])
+    """
+    y = np.array([kr, 1 - kr - kb, kb])
+    cb = (np.eye(3)[2] - y) / (2 * (1 - kb))
+    cr = (np.eye(3)[0] - y) / (2 * (1 - kr))
+    return np.column_stack([np.vstack([y * 219, cb * 224, cr * 224]) / 255, [16, 128, 128]])
+
+
+YCBCR = _ycbcr_matrix(0.2126, 0.0722)  # BT.709, which the videos are tagged with
+
+
+def nv12_picture(rgb, width, height):
+    """An (H, W, 3) uint8 picture as NV12 of an even (width, height), padded with black:
+    luma per pixel, Cb and Cr from the mean colour of each 2 x 2 block."""
+    matrix = YCBCR.astype(np.float32)
+    picture = np.zeros((height, width, 3), np.float32)
+    picture[:rgb.shape[0], :rgb.shape[1]] = rgb
+    luma = picture.reshape(-1, 3) @ matrix[0, :3] + matrix[0, 3]
+    means = (picture[0::2, 0::2] + picture[0::2, 1::2] + picture[1::2, 0::2]
+             + picture[1::2, 1::2]) / 4  # 5x faster than .mean() over reshaped axes
+    chroma = means.reshape(-1, 3) @ matrix[1:, :3].T + matrix[1:, 3]
+    return (np.concatenate([luma, chroma.ravel()]) + 0.5).astype(np.uint8).reshape(-1, width)
+
+
 SUFFIXES = {".mp4": "mp4", ".m4v": "mp4", ".webm": "webm", ".mov": "mov", ".gif": "gif",
             ".png": "png"}
 FRAME_PATTERN = "%05d.png"
@@ -106,10 +180,10 @@ def as_fraction(fps):
     try:
         rate = Fraction(str(fps)) if not isinstance(fps, Fraction) else fps
     except (ValueError, ZeroDivisionError):
-        raise ValueError(f"fps must be a positive number or a/b (a frame rate), "
-                         f"got {shown(fps)}") from None
+        raise OptionError(f"fps must be a positive number or a/b (a frame rate), "
+                          f"got {shown(fps)}") from None
     if rate <= 0:
-        raise ValueError(f"fps must be a positive frame rate, got {shown(fps)}")
+        raise OptionError(f"fps must be a positive frame rate, got {shown(fps)}")
     return rate
 
 
@@ -140,7 +214,7 @@ def speed_settings(speed=None, preset=None, crf=None):
     if speed is None:
         speed = DEFAULT_SPEED
     if speed not in SPEEDS:
-        raise ValueError(f"speed must be one of {', '.join(SPEEDS)}, got {shown(speed)}")
+        raise OptionError(f"speed must be one of {', '.join(SPEEDS)}, got {shown(speed)}")
     own_preset, own_crf = SPEEDS[speed]
     return (own_preset if preset is None else preset), (own_crf if crf is None else crf)
 
@@ -148,8 +222,8 @@ def speed_settings(speed=None, preset=None, crf=None):
 def check_preset(preset):
     """Refuse a libx264 preset name that x264 does not have."""
     if preset not in X264_PRESETS:
-        raise ValueError(f"unknown preset {shown(preset)}; x264's presets are "
-                         f"{', '.join(X264_PRESETS)}")
+        raise OptionError(f"unknown preset {shown(preset)}; x264's presets are "
+                          f"{', '.join(X264_PRESETS)}")
     return preset
 
 
@@ -217,7 +291,7 @@ def frame_names(pattern, output=None):
         else:
             parts.append(re.escape(part))
     if numbers != 1:
-        raise OutputError(f"output {output or pattern}: the frame pattern must hold one "
+        raise OptionError(f"output {output or pattern}: the frame pattern must hold one "
                           f"number, as %d or %0Nd ({FRAME_PATTERN}); %% is a percent "
                           f"sign; got {shown(Path(pattern).name)}")
     return re.compile("".join(parts))
@@ -225,29 +299,69 @@ def frame_names(pattern, output=None):
 
 def output_format(path, format=None, codec=None, transparent=False):
     """``(format name, Format, Codec)`` for an output; refuse a combination that
-    cannot work, naming the formats that would."""
+    cannot work, naming the formats that would.
+
+    ``format`` names the format when the output's name does not: a name whose
+    extension (or frame pattern) is another format's is refused, since the file would
+    be of one format under another's name.
+    """
+    named = "png" if frames_pattern(path) else SUFFIXES.get(Path(path).suffix.lower())
     if format is None:
-        format = "png" if frames_pattern(path) else SUFFIXES.get(Path(path).suffix.lower())
+        format = named
         if format is None:
-            raise OutputError(f"output {path}: fastviz writes {_described(FORMATS)}; "
+            raise OptionError(f"output {path}: fastviz writes {_described(FORMATS)}; "
                               f"{Path(path).suffix or 'no extension'} names none of them")
     elif format not in FORMATS:
-        raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {shown(format)}")
+        raise OptionError(f"format must be one of {', '.join(FORMATS)}, got {shown(format)}")
+    elif named is not None and named != format:
+        raise OptionError(f"format must match the output's name: {path} is named as "
+                          f"{_described([named])}, not {format}; name it for "
+                          f"{_described([format])}, or leave format out")
     row = FORMATS[format]
     name = codec or next(iter(row.codecs))
     if name not in row.codecs:
         fits = [f for f in FORMATS if name in FORMATS[f].codecs]
         if not fits:
             known = dict.fromkeys(c for f in FORMATS.values() for c in f.codecs)
-            raise ValueError(f"codec must be one of {', '.join(known)}, got {shown(name)}")
-        raise OutputError(f"output {path}: codec {name} does not go in "
+            raise OptionError(f"codec must be one of {', '.join(known)}, got {shown(name)}")
+        raise OptionError(f"output {path}: codec {name} does not go in "
                           f"{_described([format])}; it goes in {_described(fits)}")
     if transparent and row.codecs[name].alpha_pix_fmt is None:
         fits = [f for f, r in FORMATS.items() if any(c.alpha_pix_fmt for c in r.codecs.values())]
-        raise OutputError(f"output {path}: transparent needs a format with an alpha "
+        raise OptionError(f"output {path}: transparent needs a format with an alpha "
                           f"channel: {_described(fits, alpha=True)}; "
                           f"{format if codec is None else f'{name} in {format}'} has none")
     return format, row, row.codecs[name]
+
+
+def check_frames(format, codec, width, height, fps):
+    """Refuse frames the format or its codec cannot take: a rate above the format's
+    ``max_fps`` (a GIF plays slow above 50), or a frame (padded to even for 4:2:0)
+    under the codec's ``min_size``."""
+    row, fps = FORMATS[format], as_fraction(fps)
+    if row.max_fps is not None and fps > row.max_fps:
+        raise OptionError(f"fps must be at most {row.max_fps} for {format.upper()}, got "
+                          f"{fps}: its frame delays are whole hundredths of a second and "
+                          "players slow any under 2/100 s to 10/100 s, so a faster GIF "
+                          "plays too slow; use fps 50 or less, or MP4 or WebM")
+    if codec.even:
+        width, height = width + width % 2, height + height % 2
+    if width < codec.min_size[0] or height < codec.min_size[1]:
+        least = "x".join(map(str, codec.min_size))
+        takers = [name for name, c in row.codecs.items()
+                  if c.min_size[0] <= width and c.min_size[1] <= height]
+        raise OptionError(f"size must be at least {least} for {codec.encoder}, got "
+                          f"{width}x{height}" + (f"; codec {' or '.join(takers)} takes it"
+                                                 if takers else ""))
+
+
+def frame_format(format, encoder=None, transparent=False):
+    """What the writer of ``format`` takes: ``"rgba"`` with ``transparent``, else the
+    format's frames, or an ``encoder``'s own (``Codec.frames``, see ``encoder_codec``)."""
+    if transparent:
+        return "rgba"
+    return FORMATS[format].frames if encoder is None else encoder_codec(encoder,
+                                                                        format).frames
 
 
 @functools.cache
@@ -260,54 +374,110 @@ def video_encoders():
     return tuple(row.split()[1] for row in rows if row.strip().startswith("V"))
 
 
+@functools.cache
+def _encoder_help(encoder):
+    """(supported pixel formats, whether it is a hardware encoder), from ffmpeg -h."""
+    proc, log, _ = _ffmpeg.start(["-h", f"encoder={encoder}"], stdout=subprocess.PIPE)
+    text = proc.stdout.read().decode(errors="replace")
+    proc.wait()
+    lines = text.splitlines()
+    formats = next((x for x in lines if "Supported pixel formats:" in x), "")
+    capabilities = next((x for x in lines if "General capabilities:" in x), "")
+    return tuple(formats.split(":", 1)[-1].split()), "hardware" in capabilities.split()
+
+
+def _video_formats():
+    return [f for f in FORMATS if next(iter(FORMATS[f].codecs.values())).matrix == "bt709"]
+
+
+def _own_encoders(format):
+    """The encoders of ``format``'s table row, the default first, as a user reads them."""
+    names = [c.encoder for c in FORMATS[format].codecs.values()]
+    return ", ".join([f"{names[0]} (the default)", *names[1:]])
+
+
+@functools.cache
 def encoder_codec(encoder, format, transparent=False):
     """The ``Codec`` for any video encoder the bundled ffmpeg has, in ``format``'s place.
 
-    A format's own encoder (``libx265`` in .mp4) keeps its settings; another gets the
-    format's pixel format when it takes it (NV12 as it is when it takes that), else
-    its first Y'CbCr one, and no settings. ``trial_encode`` checks it works here.
+    A format's own encoder (``libx265`` in .mp4) keeps its settings; another runs at
+    its defaults and gets what its decoders read right: RGB if it takes no Y'CbCr
+    (``libx264rgb``, ``png``), BT.601 or full range where ``ENCODERS`` says so (VP8,
+    JPEG), else the format's pixel format when it takes it (NV12 as it is when it takes
+    that) or its first Y'CbCr one, BT.709. ``trial_encode`` checks it works here.
     """
-    def video(name):
-        return (next(iter(FORMATS[name].codecs.values())).pix_fmt or "").startswith("yuv")
-
-    if transparent or not video(format):
-        raise OutputError(f"encoder {encoder}: an encoder can be chosen for "
-                          f"{_described(filter(video, FORMATS))}, without transparent; "
+    if transparent or format not in _video_formats():
+        raise OptionError(f"encoder {encoder}: an encoder can be chosen for "
+                          f"{_described(_video_formats())}, without transparent; "
                           f"{'transparent' if transparent else format} uses its own")
     row = FORMATS[format]
     own = next(iter(row.codecs.values()))
     if encoder not in video_encoders():
-        raise EncodeError(f"encoder must be a video encoder of the bundled ffmpeg; it has "
+        raise OptionError(f"encoder must be a video encoder of the bundled ffmpeg; it has "
                           f"no {shown(encoder)} (`ffmpeg -encoders` lists them)")
     for codec in row.codecs.values():
         if codec.encoder == encoder:
             return codec
-    proc, log, _ = _ffmpeg.start(["-h", f"encoder={encoder}"], stdout=subprocess.PIPE)
-    text = proc.stdout.read().decode(errors="replace")
-    proc.wait()
-    line = next((x for x in text.splitlines() if "Supported pixel formats:" in x), "")
-    supported = line.split(":", 1)[-1].split()
-    pix_fmt = own.pix_fmt
-    if supported and pix_fmt not in supported:
-        pix_fmt = next((f for f in supported if f.startswith("yuv")), supported[0])
+    supported, _ = _encoder_help(encoder)
+    if supported and set(supported) <= DEVICE_FRAMES:
+        raise OptionError(f"encoder {encoder} takes only frames already on its device "
+                          f"({', '.join(supported)}), and fastviz hands frames in memory; "
+                          f"in .{format} use {_own_encoders(format)}, or a hardware "
+                          "encoder that takes frames in memory (h264_nvenc, h264_qsv)")
+    known = ENCODERS.get(encoder)
+    if known is not None:
+        return known
+    yuv = [f for f in supported if f.startswith("yuv") and not f.startswith("yuvj")]
+    if supported and not yuv and not any(f.startswith("yuvj") for f in supported):
+        rgb = [f for f in ("rgb24", "bgr24", "rgb0", "bgr0", "rgba", "bgra", "gbrp")
+               if f in supported]
+        return Codec(encoder, pix_fmt=(rgb or supported)[0], matrix=None)
+    if supported and not yuv:  # JPEG's full-range Y'CbCr only
+        return Codec(encoder, pix_fmt=supported[0], matrix="bt601", full_range=True)
+    pix_fmt = own.pix_fmt if not supported or own.pix_fmt in supported else yuv[0]
     return Codec(encoder, pix_fmt=pix_fmt, nv12="nv12" in supported)
 
 
-def trial_encode(arguments, frame_bytes, encoder, default):
-    """Encode one black frame with ``arguments`` (ffmpeg's, from raw video on stdin to
-    a muxer's ``-f``) into a scratch file; refuse an encoder that cannot run here,
-    with ffmpeg's reason. Once per encoder, input and size."""
-    return _trial_encode(tuple(arguments), int(frame_bytes), encoder, default)
+def _trial_frame(width, height, pixel_format):
+    """One frame of upright stripes in ``TRIAL_COLOURS``, as ``pixel_format`` bytes."""
+    rgb = np.zeros((height, width, 3), np.uint8)
+    edges = np.linspace(0, width, len(TRIAL_COLOURS) + 1).astype(int)
+    for colour, left, right in zip(TRIAL_COLOURS, edges, edges[1:]):
+        rgb[:, left:right] = colour
+    if pixel_format == "nv12":
+        return nv12_picture(rgb, width, height).tobytes(), rgb
+    return rgb.tobytes(), rgb
 
 
-@functools.lru_cache(maxsize=64)
-def _trial_encode(arguments, frame_bytes, encoder, default):
+def _first_words(log):
+    """ffmpeg's first line of complaint, without its ``[muxer @ 0x...]`` prefix and cut
+    short: the cause comes first, the consequences after it, each one line."""
+    line = log.tail().splitlines()[0]
+    line = re.sub(r"^(\[[^]]*\]\s*)+", "", line).strip()
+    return line if len(line) <= 160 else line[:157] + "..."
+
+
+def trial_encode(video_input, video_arguments, format, size, pixel_format, encoder):
+    """Encode one frame of colour stripes with ffmpeg's ``video_input`` (raw frames on
+    stdin) and ``video_arguments`` into a scratch ``format`` file, then decode it back:
+    refuse an encoder that cannot run here, or that shifts colours, in one line that
+    says why and names what works. Once per encoder, format, input and size."""
+    return _trial_encode(tuple(video_input), tuple(video_arguments), format, tuple(size),
+                         pixel_format, encoder)
+
+
+def _try(video_input, video_arguments, format, size, pixel_format):
+    """(ffmpeg's exit code, its log, the decoded frame or None, the frame sent)."""
+    row = FORMATS[format]
+    frame, rgb = _trial_frame(*size, pixel_format)
     with tempfile.TemporaryDirectory(prefix="fastviz-") as scratch:
+        target = Path(scratch) / "trial"
         proc, log, _ = _ffmpeg.start(
-            [*arguments[:-2], "-frames:v", "1", "-loglevel", "error", *arguments[-2:],
-             "-y", _ffmpeg.file_arg(Path(scratch) / "trial")], stdin=subprocess.PIPE)
+            [*video_input, *video_arguments, "-frames:v", "1", *row.muxer_settings,
+             "-loglevel", "error", "-f", row.muxer, "-y", _ffmpeg.file_arg(target)],
+            stdin=subprocess.PIPE)
         try:
-            proc.stdin.write(bytes(frame_bytes))
+            proc.stdin.write(frame)
             proc.stdin.close()
         except OSError:  # ffmpeg gave up before reading: its log says why
             pass
@@ -315,11 +485,59 @@ def _trial_encode(arguments, frame_bytes, encoder, default):
             code = proc.wait(timeout=60)
         finally:
             _ffmpeg.kill(proc)
+        decoded = None
+        if code == 0:
+            reader, _, _ = _ffmpeg.start(
+                ["-i", _ffmpeg.file_arg(target), "-frames:v", "1", "-f", "rawvideo",
+                 "-pix_fmt", "rgb24", "-loglevel", "error", "-"], stdout=subprocess.PIPE)
+            raw = reader.stdout.read()
+            reader.wait()
+            if len(raw) >= rgb.size:
+                decoded = np.frombuffer(raw[:rgb.size], np.uint8).reshape(rgb.shape)
+    return code, log, decoded, rgb
+
+
+@functools.lru_cache(maxsize=64)
+def _trial_encode(video_input, video_arguments, format, size, pixel_format, encoder):
+    code, log, decoded, _ = _try(video_input, video_arguments, format, size,
+                                 pixel_format)
     if code != 0:
-        raise EncodeError(f"encoder {encoder} does not work here; ffmpeg said:\n"
-                          f"{log.tail()}\nHardware encoders need their driver and device "
-                          f"on this machine; encoder must name one that works here, or be "
-                          f"left out for the default, {default}")
+        said = _first_words(log)
+        _, hardware = _encoder_help(encoder)
+        if hardware:
+            raise EncodeError(f"encoder {encoder} does not work here (ffmpeg: {said}); it "
+                              "is a hardware encoder, which needs its device and driver on "
+                              "this machine (NVENC: an NVIDIA GPU and its driver); without "
+                              f"them, in .{format} use {_own_encoders(format)}")
+        elsewhere = []
+        for other in _video_formats():
+            if other != format:
+                codec = encoder_codec(encoder, other)
+                args = ["-c:v", encoder, *(["-pix_fmt", codec.pix_fmt] if codec.pix_fmt
+                                           else [])]
+                if _try(video_input, args, other, size, pixel_format)[0] == 0:
+                    elsewhere.append(other)
+        if elsewhere:  # the format cannot hold its codec: the combination is wrong
+            raise OptionError(f"encoder {encoder} does not work in .{format} (ffmpeg: "
+                              f"{said}); its codec goes in {_described(elsewhere)}, and in "
+                              f".{format} use {_own_encoders(format)}")
+        default = next(iter(FORMATS[format].codecs.values())).encoder
+        raise EncodeError(f"encoder {encoder} does not work in .{format} here (ffmpeg: "
+                          f"{said}); encoder must name one that works here, or be left out "
+                          f"for the default, {default}")
+    width, height = size
+    if decoded is None or width < 64 or height < 16:
+        return  # too small to tell colours apart after 4:2:0
+    edges = np.linspace(0, width, len(TRIAL_COLOURS) + 1).astype(int)
+    for colour, left, right in zip(TRIAL_COLOURS, edges, edges[1:]):
+        quarter = (right - left) // 4
+        middle = decoded[height // 4:3 * height // 4, left + quarter:right - quarter]
+        got = tuple(int(v) for v in np.round(middle.reshape(-1, 3).mean(axis=0)))
+        if max(abs(a - b) for a, b in zip(got, colour)) > COLOUR_TOLERANCE:
+            raise OptionError(f"encoder {encoder} shifts colours in .{format}: "
+                              f"{colour} comes back as {got} (its decoders read its "
+                              f"Y'CbCr otherwise than it is given); encoders that keep "
+                              f"them in .{format}: {_own_encoders(format)}")
 
 
 def check_output(path, overwrite=False, inputs=(), format=None):
@@ -328,7 +546,7 @@ def check_output(path, overwrite=False, inputs=(), format=None):
 
     The format comes from the name (``output_format``), or ``format``; ``PICTURE`` is
     one PNG picture (``frame``, ``layout``), which a plain ``NAME.png`` always names:
-    numbered PNG frames are a folder or a ``%05d.png`` pattern (see ``check_frames``).
+    numbered PNG frames are a folder or a ``%05d.png`` pattern (see ``check_sequence``).
 
     Only a file, or a symlink (the link is replaced, never what it points to), is ever
     replaced: a folder, a device (``/dev/null``), a pipe or a socket at the output is
@@ -339,17 +557,17 @@ def check_output(path, overwrite=False, inputs=(), format=None):
     """
     if format == PICTURE:
         if Path(path).suffix.lower() != ".png" or frames_pattern(path):
-            raise OutputError(f"output {path}: this writes one PNG picture, so name it "
+            raise OptionError(f"output {path}: this writes one PNG picture, so name it "
                               "NAME.png")
     else:
         format = output_format(path, format)[0]
         pattern = frames_pattern(path) if format == "png" else None
         if format == "png" and pattern is None:
-            raise OutputError(f"output {path}: PNG frames go in a folder (name it with a "
+            raise OptionError(f"output {path}: PNG frames go in a folder (name it with a "
                               f"slash, DIR/) or a pattern such as NAME_{FRAME_PATTERN}; "
                               "one .png is a picture (fastviz frame writes one)")
         if pattern is not None:
-            return check_frames(pattern, overwrite, inputs)
+            return check_sequence(pattern, overwrite, inputs)
     path = Path(path)
     found = kind(path)
     if not replaceable(path):
@@ -373,7 +591,7 @@ def _input_at(path, inputs):
                  and same_file(path, source)), None)
 
 
-def check_frames(pattern, overwrite=False, inputs=()):
+def check_sequence(pattern, overwrite=False, inputs=()):
     """Refuse a folder that cannot take numbered PNG frames ``pattern`` (``DIR/NAME%05d.png``).
 
     A sequence is a folder of its own, published whole by renaming a finished folder
@@ -624,6 +842,15 @@ def read_source_tag(video):
     return None
 
 
+def downmix_note(source, channels):
+    """A note when ``source`` has more channels than the video keeps: they are averaged."""
+    if channels > MAX_AAC_CHANNELS:
+        warnings.warn(f"{source} has {channels} channels, more than the "
+                      f"{MAX_AAC_CHANNELS} a video's sound keeps here (AAC's limit): the "
+                      "sound is their average, in both stereo channels", FastvizWarning,
+                      stacklevel=3)
+
+
 def audio_arguments(audio, channels, channel_mask=0, start=None, duration=None,
                     input_index=1, codec="aac"):
     """ffmpeg (inputs, output arguments) that mux ``audio`` as input ``input_index``.
@@ -730,6 +957,8 @@ class VideoWriter:
         self.format_name, self.format, self.codec = output_format(path, format, codec,
                                                                   transparent)
         self.transparent = bool(transparent)
+        if encoder is not None:
+            self.codec = encoder_codec(encoder, self.format_name, self.transparent)
         self.inputs = tuple(inputs) + ((audio,) if isinstance(audio, (str, os.PathLike))
                                        else ())
         self.path = check_output(path, overwrite, self.inputs, self.format_name)
@@ -737,6 +966,8 @@ class VideoWriter:
         if self.width <= 0 or self.height <= 0:
             raise ValueError(f"frame size must be positive, got {size}")
         check_frame_size(self.width, self.height)
+        self.fps = as_fraction(fps)
+        check_frames(self.format_name, self.codec, self.width, self.height, self.fps)
         if (pixel_format == "rgba") != self.transparent:
             raise ValueError("pixel_format 'rgba' goes with transparent=True, and only it")
         if pixel_format == "rgb24":
@@ -744,14 +975,14 @@ class VideoWriter:
         elif pixel_format == "rgba":
             self.frame_shape = (self.height, self.width, 4)
         elif (pixel_format == "nv12" and not (self.width % 2 or self.height % 2)
-              and (self.codec.pix_fmt or "").startswith("yuv")):
+              and self.codec.frames == "nv12"):
             self.frame_shape = (self.height * 3 // 2, self.width)
         else:
             raise ValueError(f"pixel_format must be 'rgb24', or 'nv12' with an even size "
-                             f"and a Y'CbCr format; got {shown(pixel_format)} at "
-                             f"{self.width}x{self.height} for {self.path}")
+                             f"and a BT.709 Y'CbCr encoder; got {shown(pixel_format)} at "
+                             f"{self.width}x{self.height} for {self.path} "
+                             f"({self.codec.encoder})")
         self.pixel_format = pixel_format
-        self.fps = as_fraction(fps)
         self.preset, self.crf = check_preset(str(preset)), str(int(crf))
         self.audio_channels, self.channel_mask = None, 0
         if audio is not None and self.format.audio is None:
@@ -767,13 +998,13 @@ class VideoWriter:
         elif audio is not None:
             with AudioStream(audio) as stream:  # fails now, not after the render
                 self.audio_channels, self.channel_mask = stream.channels, stream.channel_mask
+        if audio is not None:
+            downmix_note(audio if not isinstance(audio, tuple) else "the audio array",
+                         self.audio_channels)
         self.audio, self.audio_start, self.audio_duration = audio, audio_start, audio_duration
         if encoder is not None:
-            default = self.codec.encoder
-            self.codec = encoder_codec(encoder, self.format_name, self.transparent)
-            trial_encode([*self._video_input(), *self.video_arguments(),
-                          *self.format.muxer_settings, "-f", self.format.muxer],
-                         np.prod(self.frame_shape), encoder, default)
+            trial_encode(self._video_input(), self.video_arguments(), self.format_name,
+                         (self.width, self.height), pixel_format, encoder)
         self.frames_written = 0
         self.command = None
         self._state = "new"
@@ -807,22 +1038,27 @@ class VideoWriter:
 
     def video_arguments(self):
         """ffmpeg's video output arguments: filter, encoder and its settings."""
-        # BT.709, tagged: untagged video is read as BT.601 or BT.709 depending on the
-        # player and the size, which shifts the colours. NV12 is x264's own layout
-        # (4:2:0 like yuv420p, chroma interleaved), so it goes in unconverted.
+        # Tagged: untagged video is read as BT.601 or BT.709 depending on the player and
+        # the size, which shifts the colours. NV12 is x264's own layout (4:2:0 like
+        # yuv420p, chroma interleaved), so it goes in unconverted; RGB is converted to
+        # the matrix and range the codec's decoders read (``Codec.matrix``).
         codec = self.codec
         out = codec.alpha_pix_fmt if self.transparent else codec.pix_fmt
         settings = [a.format(preset=self.preset, crf=self.crf) for a in codec.settings]
-        if not (out or "").startswith("yuv"):  # RGB or a palette: no Y'CbCr to tag
+        if codec.matrix is None:  # RGB or a palette: no Y'CbCr to tag
             return [*(["-vf", codec.filter] if codec.filter else []), "-c:v",
                     codec.encoder, *settings, *(["-pix_fmt", out] if out else [])]
-        video = "setparams=range=tv:colorspace=bt709:color_primaries=bt709:color_trc=bt709"
+        matrix, tag = {"bt709": ("bt709", "bt709"), "bt601": ("bt601", "smpte170m")}[
+            codec.matrix]
+        levels = "pc" if codec.full_range else "tv"
+        video = (f"setparams=range={levels}:colorspace={tag}:color_primaries=bt709:"
+                 "color_trc=bt709")
         if self.pixel_format == "nv12":  # chroma is each 2 x 2 block's: centred
             pix_fmt = ["-pix_fmt", "nv12" if codec.nv12 else out,
                        "-chroma_sample_location", "center"]
         else:
-            video = "scale=out_color_matrix=bt709:out_range=tv," + video
-            if "420" in out and (self.width % 2 or self.height % 2):
+            video = f"scale=out_color_matrix={matrix}:out_range={levels}," + video
+            if codec.even and (self.width % 2 or self.height % 2):
                 clear = ":color=black@0" if self.transparent else ""
                 video = f"pad=ceil(iw/2)*2:ceil(ih/2)*2{clear}," + video
             pix_fmt = ["-pix_fmt", out]

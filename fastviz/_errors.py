@@ -15,6 +15,18 @@ class FastvizError(Exception):
     """
 
 
+class OptionError(FastvizError, ValueError):
+    """An option's value, or a combination of options, cannot work: the call itself is
+    wrong, whatever the files (the command line exits 2, a usage error). Also a
+    ``ValueError``, as Python's own checks of argument values are.
+
+    Examples
+    --------
+    >>> issubclass(OptionError, ValueError) and issubclass(OptionError, FastvizError)
+    True
+    """
+
+
 class InputError(FastvizError):
     """An input (audio, picture, electrode table, signal) is missing or unusable.
 

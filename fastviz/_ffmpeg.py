@@ -20,7 +20,7 @@ from pathlib import Path
 
 import imageio_ffmpeg
 
-from ._errors import FastvizError
+from ._errors import FastvizError, OptionError
 
 STOP_SIGNALS = {getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
                 if hasattr(signal, name)}
@@ -263,6 +263,6 @@ MAX_FRAME_SIDE = 16_384
 def check_frame_size(width, height):
     """Refuse a (width, height) the H.264 encoder will not take, before allocating it."""
     if width * height > MAX_FRAME_PIXELS or max(width, height) > MAX_FRAME_SIDE:
-        raise FastvizError(f"frame size {width}x{height} is too large: H.264 (level 6.2) "
+        raise OptionError(f"frame size {width}x{height} is too large: H.264 (level 6.2) "
                            f"takes at most {MAX_FRAME_PIXELS:,} pixels (8192x4352) and "
                            f"x264 {MAX_FRAME_SIDE} on a side")

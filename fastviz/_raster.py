@@ -2,42 +2,13 @@
 
 import numpy as np
 
-from ._errors import InputError, shown
+from ._encode import YCBCR, nv12_picture
+from ._errors import InputError, OptionError, shown
 from ._ffmpeg import check_frame_size
 from ._kernels import _render_frames, _render_frames_nv12
-from ._scene import _resized, _rgba, load_background
+from ._scene import _resized, _rgba, auto_dot_size, load_background
 
 LUT_SIZE = 256
-
-
-def _ycbcr_matrix(kr, kb):
-    """Rows Y, Cb, Cr: weights of R, G, B in 0..255, then the offset (limited range).
-
-    Examples
-    --------
-    >>> (_ycbcr_matrix(0.2126, 0.0722) @ [255, 255, 255, 1]).round(6)
-    array([235., 128., 128.])
-    """
-    y = np.array([kr, 1 - kr - kb, kb])
-    cb = (np.eye(3)[2] - y) / (2 * (1 - kb))
-    cr = (np.eye(3)[0] - y) / (2 * (1 - kr))
-    return np.column_stack([np.vstack([y * 219, cb * 224, cr * 224]) / 255, [16, 128, 128]])
-
-
-YCBCR = _ycbcr_matrix(0.2126, 0.0722)  # BT.709, which the videos are tagged with
-
-
-def _nv12_picture(rgb, width, height):
-    """An (H, W, 3) uint8 picture as NV12 of an even (width, height), padded with black:
-    luma per pixel, Cb and Cr from the mean colour of each 2 x 2 block."""
-    matrix = YCBCR.astype(np.float32)
-    picture = np.zeros((height, width, 3), np.float32)
-    picture[:rgb.shape[0], :rgb.shape[1]] = rgb
-    luma = picture.reshape(-1, 3) @ matrix[0, :3] + matrix[0, 3]
-    means = (picture[0::2, 0::2] + picture[0::2, 1::2] + picture[1::2, 0::2]
-             + picture[1::2, 1::2]) / 4  # 5x faster than .mean() over reshaped axes
-    chroma = means.reshape(-1, 3) @ matrix[1:, :3].T + matrix[1:, 3]
-    return (np.concatenate([luma, chroma.ravel()]) + 0.5).astype(np.uint8).reshape(-1, width)
 
 
 def _interpolate(colors, n=LUT_SIZE):
@@ -120,16 +91,19 @@ def colormap_lut(cmap=None, alpha=1.0, n=LUT_SIZE):
         try:
             rgba = matplotlib.colormaps[cmap].resampled(n)(np.arange(n))
         except KeyError:
-            raise InputError(f"{shown(cmap)} is neither a colour nor a matplotlib colour "
-                             "map") from None
+            raise OptionError(f"cmap must be a colour, colours joined by commas, or a "
+                              f"matplotlib colour map name; {shown(cmap)} is none") from None
     elif isinstance(cmap, np.ndarray) and cmap.ndim == 2:
         rgba = cmap.astype(float)
     else:
-        colours = [cmap] if isinstance(cmap, str) else list(cmap)
         try:
+            colours = [cmap] if isinstance(cmap, str) else list(cmap)
+            if not colours:
+                raise ValueError("it holds none")
             rgba = _interpolate([_rgba(c) for c in colours], n)
         except (ValueError, TypeError) as exc:
-            raise InputError(f"cannot read colours {shown(cmap)}: {exc}") from None
+            raise OptionError(f"cmap must be a colour, colours, or a colour map; cannot "
+                              f"read {shown(cmap)}: {exc}") from None
     if rgba.ndim != 2 or rgba.shape[1] not in (3, 4) or not len(rgba):
         raise InputError(f"colour table must be (n, 3|4), got {rgba.shape}")
     lut = np.ones((len(rgba), 4), np.float32)
@@ -171,7 +145,8 @@ class FrameRenderer:
 
     A value of 1 draws the largest dot: ``dot_size`` points across (the post's
     ``(clip(a, .01) * 100) ** 2`` points squared) in a figure 10 inches wide at the
-    output width, so ``dot_size * width / 1440`` pixels in radius; values are clipped to
+    picture's width, so ``dot_size * picture_width / 1440`` pixels in radius (dots grow
+    with the picture, as the positions do); values are clipped to
     ``[min_value, 1]`` for size and ``[0, 1]`` for colour; NaN hides a dot. Drawing
     never changes the renderer's arrays, so several threads may render at once and get
     identical frames. The scene is fixed once built: make a new renderer to change it.
@@ -186,8 +161,11 @@ class FrameRenderer:
     size : (int, int), optional
         Output (width, height); default the background's.
     cmap : see ``colormap_lut``
-    dot_size : float
-        Diameter in points of a dot at value 1.
+    dot_size : float or "auto"
+        Diameter in points of a dot at value 1. ``"auto"`` (default): 0.9 times the
+        lower quartile of the distances between nearest electrodes
+        (``_scene.auto_dot_size``), so neighbours stay apart on any scene; 100 is the
+        post's.
     min_value : float
         Smallest value used for the dot size, as the post's ``clip(a, .01)``.
     alpha : float
@@ -197,6 +175,9 @@ class FrameRenderer:
         row of NaN keeps the map for that electrode.
     sizes : array_like, shape (n_electrodes,), optional
         Each electrode's own ``dot_size`` in points; NaN keeps ``dot_size``.
+    picture_width : float, optional
+        The picture's width in the frame, in pixels, which points are measured against;
+        default the frame's width (the picture fills the frame).
 
     Examples
     --------
@@ -205,8 +186,8 @@ class FrameRenderer:
     (40, 60, 3)
     """
 
-    def __init__(self, background, xs, ys, *, size=None, cmap=None, dot_size=100.0,
-                 min_value=0.01, alpha=1.0, colors=None, sizes=None):
+    def __init__(self, background, xs, ys, *, size=None, cmap=None, dot_size="auto",
+                 min_value=0.01, alpha=1.0, colors=None, sizes=None, picture_width=None):
         picture = load_background(background)
         check_frame_size(*(picture.shape[1::-1] if size is None else size))
         self.background = _resized(picture, size)
@@ -217,12 +198,18 @@ class FrameRenderer:
             raise InputError(f"need as many x as y positions, got {xs.size} and {ys.size}")
         if not (np.isfinite(xs).all() and np.isfinite(ys).all()):
             raise InputError("electrode positions must be finite numbers")
-        if not (dot_size >= 0 and 0 <= alpha <= 1):
-            raise ValueError(f"need dot_size >= 0 and 0 <= alpha <= 1, got {dot_size}, {alpha}")
         sx = self.width / picture.shape[1]
         sy = self.height / picture.shape[0]
         self.xs = (xs + 0.5) * sx - 0.5
         self.ys = (ys + 0.5) * sy - 0.5
+        picture_width = float(self.width if picture_width is None else picture_width)
+        if isinstance(dot_size, str) and dot_size == "auto":
+            dot_size = auto_dot_size(self.xs, self.ys, picture_width)
+        if not (isinstance(dot_size, (int, float, np.number)) and dot_size >= 0
+                and 0 <= alpha <= 1 and picture_width > 0):
+            raise ValueError(f"need dot_size >= 0 (or 'auto'), 0 <= alpha <= 1 and "
+                             f"picture_width > 0, got {shown(dot_size)}, {alpha}, "
+                             f"{picture_width}")
         self.lut = colormap_lut(cmap, alpha)
         self._slots = None  # electrode -> its own colour's row of lut, or -1
         if colors is not None:
@@ -239,10 +226,11 @@ class FrameRenderer:
             diameters = np.where(np.isnan(sizes), diameters, sizes)
             if not (diameters >= 0).all():
                 raise ValueError("sizes must be >= 0 points")
-        self.radius_scale = diameters * self.width / 1440.0
+        self.dot_size = float(dot_size)
+        self.radius_scale = diameters * picture_width / 1440.0
         self.min_value = float(min_value)
         # NV12: the background once, and the RGB frames' rounded colours converted
-        self._nv12_background = _nv12_picture(self.background, *self.nv12_size)
+        self._nv12_background = nv12_picture(self.background, *self.nv12_size)
         colors = np.floor(self.lut[:, :3] + 0.5) @ YCBCR[:, :3].T + YCBCR[:, 3]
         alpha = self.lut[:, 3:]
         self._lut_y = np.hstack([colors[:, :1], alpha]).astype(np.float32)

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from . import _ffmpeg
-from ._analysis import audio_envelopes, scale_minmax
+from ._analysis import SAMPLINGS, audio_envelopes, scale_minmax
 from ._audio import as_channels_first, check_channel
-from ._demo import DEMO_DOT_SIZE, demo_scene, jingle_bells
+from ._demo import demo_scene, jingle_bells
 from ._encode import (
     FORMATS,
     GIF_FPS,
@@ -22,8 +22,11 @@ from ._encode import (
     PICTURE,
     VideoWriter,
     as_fraction,
+    check_frames,
     check_output,
     check_preset,
+    encoder_codec,
+    frame_format,
     output_format,
     source_tag,
     speed_settings,
@@ -33,21 +36,14 @@ from ._errors import (
     FastvizError,
     FastvizWarning,
     InputError,
+    OptionError,
     OutputError,
     shown,
 )
 from ._ffmpeg import check_frame_size
 from ._progress import progress_bar
 from ._raster import FrameRenderer, values_at
-from ._scene import (
-    FITS,
-    auto_dot_size,
-    build_scene,
-    load_look,
-    look_file,
-    projected_scene,
-    scene_bands,
-)
+from ._scene import FITS, build_scene, load_look, look_file, projected_scene, scene_bands
 
 CHUNK_FRAMES = 8  # frames a worker renders per task; a few chunks per worker in memory
 MAX_FPS = 240
@@ -77,7 +73,7 @@ class Options:
     bands_by : ``"y"`` (bottom electrodes get the lowest band), ``"x"`` (left ones do)
         or ``"table"`` (the table's ``band`` column); default the column when the table
         has one, else ``"y"``.
-    fps : frame rate (number or ``"a/b"``), default 30 (a GIF: 15).
+    fps : frame rate (number or ``"a/b"``), default 30 (a GIF: 15, and at most 50).
     jobs : render threads; None or -1 uses every core.
     speed : ``"fastest"``, ``"balanced"`` (default) or ``"smallest"``: x264 settings
         measured to keep VMAF 95 against lossless (``_encode.SPEEDS``, README).
@@ -85,9 +81,15 @@ class Options:
         the speed's own.
     start, duration : seconds of the audio to skip, and to keep.
     channel : analyse this channel (0-based) instead of the mono mix.
-    cmap, dot_size, alpha : see ``FrameRenderer``. ``dot_size`` default: 100 points
-        (the post's), 34 on the bundled scene (``DEMO_DOT_SIZE``); ``"auto"``: the
-        largest dot as wide as the median distance between nearest electrodes.
+    sampling : what an envelope sample is: ``"interval"`` (default: each band's amplitude
+        averaged over the 36 ms its instant stands for, so short sounds show whatever
+        their phase) or ``"instant"`` (the post's: the amplitude at the instant).
+    cmap, dot_size, alpha : see ``FrameRenderer``. ``dot_size`` is in points of a figure
+        10 inches wide at the picture's width (so dots scale with the picture, not the
+        frame); default ``"auto"``: the largest dot 0.9 times the lower quartile of the
+        distances between nearest electrodes, readable on any scene (34.5 points on the
+        bundled grid).
+        100 is the post's.
     overwrite : replace an existing output.
     progress : show a progress bar on stderr.
     format, codec : the output's format (a key of ``_encode.FORMATS``; default from its
@@ -121,6 +123,7 @@ class Options:
     start: float = None
     duration: float = None
     channel: int = None
+    sampling: str = "interval"
     cmap: object = None
     dot_size: object = None
     alpha: float = 1.0
@@ -134,46 +137,49 @@ class Options:
     def __post_init__(self):
         fps = as_fraction(self.fps)
         if not MIN_FPS <= fps <= MAX_FPS:
-            raise ValueError(f"fps must be from {MIN_FPS} (a frame every 1000 s) to "
-                             f"{MAX_FPS} frames a second (what players and H.264's levels "
-                             f"are made for), got {self.fps}")
+            raise OptionError(f"fps must be from {MIN_FPS} (a frame every 1000 s) to "
+                              f"{MAX_FPS} frames a second (what players and H.264's levels "
+                              f"are made for), got {self.fps}")
         if self.fit not in FITS:
-            raise ValueError(f"fit must be one of {', '.join(FITS)}, got {shown(self.fit)}")
+            raise OptionError(f"fit must be one of {', '.join(FITS)}, got {shown(self.fit)}")
+        if self.sampling not in SAMPLINGS:
+            raise OptionError(f"sampling must be one of {', '.join(SAMPLINGS)}, got "
+                              f"{shown(self.sampling)}")
         if self.bands_by not in (None, "x", "y", "table"):
-            raise ValueError(f"bands_by must be x, y or table, got {shown(self.bands_by)}")
+            raise OptionError(f"bands_by must be x, y or table, got {shown(self.bands_by)}")
         if self.dot_size is not None and not (
                 isinstance(self.dot_size, str) and self.dot_size == "auto") and not (
                 isinstance(self.dot_size, (int, float, np.number)) and self.dot_size >= 0):
-            raise ValueError(f"dot_size must be a number of points >= 0 or 'auto', got "
-                             f"{shown(self.dot_size)}")
+            raise OptionError(f"dot_size must be a number of points >= 0 or 'auto', got "
+                              f"{shown(self.dot_size)}")
         if self.montage is not None and (self.background is not None
                                          or self.electrodes is not None):
-            raise InputError("montage places its own electrodes on a drawn head: give "
-                             "it without a background or electrodes")
+            raise OptionError("montage places its own electrodes on a drawn head: give "
+                              "it without a background or electrodes")
         if self.background is not None and self.electrodes is None:
-            raise InputError("a background picture needs electrode positions in its "
-                             "pixels (electrodes=...)")
+            raise OptionError("a background picture needs electrode positions in its "
+                              "pixels (electrodes=...)")
         if self.size is not None:
             if (isinstance(self.size, str) or len(self.size) != 2
                     or not all(_is_whole(v) and v > 0 for v in self.size)):
-                raise ValueError(f"size must be a (width, height) pair of whole numbers "
-                                 f"above 0, got {shown(self.size)}")
+                raise OptionError(f"size must be a (width, height) pair of whole numbers "
+                                  f"above 0, got {shown(self.size)}")
             check_frame_size(*self.size)
         if self.jobs is not None and not (_is_whole(self.jobs) and self.jobs != 0):
-            raise ValueError(f"jobs must be a whole number of threads, or -1 for every "
-                             f"core, got {shown(self.jobs)}")
+            raise OptionError(f"jobs must be a whole number of threads, or -1 for every "
+                              f"core, got {shown(self.jobs)}")
         preset, crf = speed_settings(self.speed, self.preset, self.crf)
         object.__setattr__(self, "preset", preset)  # frozen: set once, here
         object.__setattr__(self, "crf", crf)
         check_preset(self.preset)
         if not (_is_whole(self.crf) and 0 <= self.crf <= 51):
-            raise ValueError(f"crf must be a whole number in 0..51, got {shown(self.crf)}")
+            raise OptionError(f"crf must be a whole number in 0..51, got {shown(self.crf)}")
         for name, low in (("start", 0), ("duration", 1e-9)):
             value = getattr(self, name)
             if value is not None and not (isinstance(value, (int, float, np.number))
                                           and math.isfinite(value) and value >= low):
-                raise ValueError(f"{name} must be a finite number of seconds "
-                                 f"{'>= 0' if low == 0 else '> 0'}, got {shown(value)}")
+                raise OptionError(f"{name} must be a finite number of seconds "
+                                  f"{'>= 0' if low == 0 else '> 0'}, got {shown(value)}")
 
 
 def _is_whole(value):
@@ -232,22 +238,35 @@ def make_scene(options, names=None):
     height, width = scene.background.shape[:2]
     if options.size is None and options.format == "gif" and width > GIF_WIDTH:
         scene = build((GIF_WIDTH, max(1, round(height * GIF_WIDTH / width))))  # slides
+        height, width = scene.background.shape[:2]
+    codec = output_codec(options)
+    if options.format is not None:
+        check_frames(options.format, codec, width, height, options.fps)
+    if codec.even and (width % 2 or height % 2):
+        # 4:2:0 video needs even sizes: the frame gets a black column or row here, once,
+        # so previews, layouts and the video show the same picture
+        scene = replace(scene, background=np.pad(
+            scene.background, ((0, height % 2), (0, width % 2), (0, 0))))
     return scene
+
+
+def output_codec(options):
+    """The ``Codec`` that will encode ``options``' video (an MP4's by default, which is
+    what previews show)."""
+    format = options.format or "mp4"
+    if options.encoder is not None:
+        return encoder_codec(options.encoder, format, options.transparent)
+    row = FORMATS[format]
+    return row.codecs[options.codec or next(iter(row.codecs))]
 
 
 def make_renderer(options, names=None, scene=None):
     """The FrameRenderer for ``options``' scene (``make_scene``), or for ``scene``."""
     scene = make_scene(options, names) if scene is None else scene
-    dot_size = options.dot_size
-    if dot_size is None:
-        bundled = options.background is None and options.electrodes is None and (
-            options.montage is None)
-        dot_size = DEMO_DOT_SIZE if bundled else 100.0
-    elif isinstance(dot_size, str):  # "auto"
-        dot_size = auto_dot_size(scene.xs, scene.ys, scene.background.shape[1])
     return FrameRenderer(scene.background, scene.xs, scene.ys, cmap=options.cmap,
-                         dot_size=dot_size, alpha=options.alpha, colors=scene.colors,
-                         sizes=scene.sizes)
+                         dot_size="auto" if options.dot_size is None else options.dot_size,
+                         alpha=options.alpha, colors=scene.colors, sizes=scene.sizes,
+                         picture_width=scene.picture_width)
 
 
 def input_files(audio, opts):
@@ -271,8 +290,8 @@ def output_options(function, output, options, audio=None):
     if opts.encoder is not None:  # a writer made and dropped: it runs the trial encode
         width, height = opts.size or (256, 144)
         VideoWriter(output, (width + width % 2, height + height % 2), opts.fps,
-                    overwrite=True, format=format, codec=opts.codec,
-                    encoder=opts.encoder, pixel_format=FORMATS[format].frames)
+                    overwrite=True, format=format, codec=opts.codec, encoder=opts.encoder,
+                    pixel_format=frame_format(format, opts.encoder))
     return opts
 
 
@@ -371,7 +390,7 @@ def write_video(plan, output, options, cancel=None, scratch_dir=None):
     """Render ``plan``'s frames and encode them through one ffmpeg (its temporary file in
     ``scratch_dir``, by default beside ``output``)."""
     renderer = plan.renderer
-    pixel_format = "rgba" if options.transparent else FORMATS[options.format or "mp4"].frames
+    pixel_format = frame_format(options.format or "mp4", options.encoder, options.transparent)
     size = (renderer.nv12_size if pixel_format == "nv12"
             else (renderer.width, renderer.height))
     writer = VideoWriter(output, size, plan.fps, audio=plan.audio,
@@ -397,13 +416,13 @@ def plan_render(audio, opts):
     scene = make_scene(opts)
     renderer = make_renderer(opts, scene=scene)
     env = audio_envelopes(audio, channel=opts.channel, start=opts.start,
-                          duration=opts.duration)
+                          duration=opts.duration, sampling=opts.sampling)
     if env.dark.any():
         bands_hz = " and ".join(f"{f:.0f}" for f in env.freqs[env.dark])
         warnings.warn(f"the {bands_hz} Hz band(s) stay dark: {audio} holds no sound "
                       "there (its sample rate is too low)", FastvizWarning, stacklevel=3)
     bands = scene_bands(scene, len(env.freqs), opts.bands_by, _where(opts))
-    return Plan(renderer, scale_minmax(env.values), env.rate, bands, as_fraction(opts.fps),
+    return Plan(renderer, env.scaled(), env.rate, bands, as_fraction(opts.fps),
                 frame_count(env.duration, opts.fps), audio, opts.start, opts.duration,
                 input_files(audio, opts))
 
@@ -430,8 +449,8 @@ def render(audio, output, *, client=None, scheduler=None, segments=None,
         ``.mov``, ``.gif``, a folder or ``%05d.png`` for PNG frames); an existing file
         is kept unless ``overwrite=True``.
     client, scheduler, segments, segment_seconds, segment_dir : optional
-        Render in segments on Dask (``pip install 'fastviz[dask]'``) and join them:
-        see ``fastviz._distributed.render_segments``. ``scheduler`` is ``"local"``,
+        Render in segments on Dask (``pip install '.[dask]'`` in fastviz's folder) and
+        join them: see ``fastviz._distributed.render_segments``. ``scheduler`` is ``"local"``,
         ``"local:N"`` or ``"tcp://HOST:PORT"``; ``client`` a ``dask.distributed.Client``.
         Giving any of these renders in segments; by default one ffmpeg does it all.
     cancel : callable, optional
@@ -460,7 +479,7 @@ def render(audio, output, *, client=None, scheduler=None, segments=None,
     if not any(v is not None for v in split.values()):
         return write_video(plan_render(audio, opts), output, opts, cancel)
     if opts.format != "mp4" or opts.codec not in (None, "h264") or opts.encoder:
-        raise OutputError(f"output {output}: segments are libx264 MP4 (.mp4, .m4v), "
+        raise OptionError(f"output {output}: segments are libx264 MP4 (.mp4, .m4v), "
                           "joined by stream copy; render other formats and encoders in "
                           "one piece")
     from ._distributed import check_split, render_segments  # they import this module
@@ -582,8 +601,8 @@ def render_signal(data, output, rate=None, *, audio=None, scaling="minmax",
     opts = output_options("render_signal", output, options,
                           None if isinstance(audio, tuple) else audio)
     if opts.channel is not None:
-        raise ValueError("channel picks an audio channel to analyse; render_signal draws "
-                         "every electrode of its signal, so pass a subset of it instead")
+        raise OptionError("channel picks an audio channel to analyse; render_signal draws "
+                          "every electrode of its signal, so pass a subset of it instead")
     values, rate, names, locs = _signal(data, rate)
     values, audio = _cut(values, rate, audio, opts.start, opts.duration)
     if opts.background is None and opts.electrodes is None and locs is not None:
@@ -605,7 +624,7 @@ def render_signal(data, output, rate=None, *, audio=None, scaling="minmax",
     else:
         vmin, vmax = scaling
         if not vmax > vmin:
-            raise ValueError(f"scaling needs vmin < vmax, got {scaling}")
+            raise OptionError(f"scaling needs vmin < vmax, got {scaling}")
         amplitudes = np.clip((values - vmin) / (vmax - vmin), 0, 1)
     file = None if isinstance(audio, tuple) else audio
     plan = Plan(renderer, amplitudes, rate, None, as_fraction(opts.fps),
@@ -668,7 +687,7 @@ def frame(audio, at, output=None, **options):
     if output is not None:
         check_output(output, opts.overwrite, inputs, format=PICTURE)
     if not (isinstance(at, (int, float, np.number)) and 0 <= at < math.inf):
-        raise ValueError(f"at must be a finite number of seconds >= 0, got {shown(at)}")
+        raise OptionError(f"at must be a finite number of seconds >= 0, got {shown(at)}")
     plan = plan_render(audio, opts)
     index = math.floor(round(at * plan.fps, 9))
     if index >= plan.n_frames:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ._analysis import electrode_bands
-from ._errors import InputError, shown
+from ._errors import InputError, OptionError, shown
 from ._files import check_input
 
 FITS = ("pad", "stretch", "crop")
@@ -22,6 +22,14 @@ LOOK_KEYS = ("description", "cmap", "bg_color", "brightness", "invert", "alpha",
 LOOK_TYPES = {"invert": "bool", "alpha": "fraction", "brightness": "positive",
               "dot_size": "positive"}
 TABLE_COLUMNS = ("name", "x_2d", "y_2d", "band", "color", "size")
+# dot_size "auto" (the default): the largest dot is AUTO_DOT times the lower quartile of
+# the distances from each electrode to its nearest neighbour. Chosen by looking at the
+# demo's loudest moment (28 s) and at montages there: on the bundled grid (even spacing,
+# so quartile = median) 0.9 leaves neighbours a 4 px gap at full size, 34.5 points
+# against the 34 chosen by eye before; 1.0 makes them touch. Caps are uneven: with the
+# median, 25-46% of the electrodes of standard_1020, biosemi64, GSN-HydroCel-128 and
+# easycap-M1 touch a neighbour at full size; with the lower quartile 0-20% do.
+AUTO_DOT = 0.9
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,7 @@ class Scene:
     lines: tuple = None  # each electrode's line in its table file, for messages
     placed_xs: np.ndarray = None  # the positions as given, before the fit to the frame
     placed_ys: np.ndarray = None
+    picture_width: float = None  # the picture's width in the frame, which dots scale with
 
 
 def load_background(background, size=None, bg_color="white"):
@@ -50,11 +59,14 @@ def load_background(background, size=None, bg_color="white"):
 
     Any picture Pillow reads: RGB, grey, 16-bit or float grey, palette. Transparent
     pixels are composited over ``bg_color`` (white by default, as matplotlib shows them).
+    Floats (a float TIFF, a float array) are read as 0..1 when no value exceeds 1, as
+    matplotlib and scikit-image keep them, else as 0..255, Pillow's own scale for
+    float pictures (its mode F); NaN is black, and values past the top white.
 
     Parameters
     ----------
     background : str, Path or array_like
-        An image file Pillow reads, or an (H, W, 3|4) array (uint8, or floats in 0..1).
+        An image file Pillow reads, or an (H, W, 3|4) array (uint8, or floats).
     size : (int, int), optional
         Output (width, height); the picture is stretched to it if it differs
         (``fit_scene`` keeps the aspect ratio instead).
@@ -69,7 +81,14 @@ def load_background(background, size=None, bg_color="white"):
     --------
     >>> load_background(np.zeros((2, 4, 3), np.uint8), size=(8, 4)).shape
     (4, 8, 3)
+    >>> [int(load_background(np.full((1, 1, 3), v))[0, 0, 0]) for v in (0.5, 128.0)]
+    [128, 128]
     """
+    return _resized(_composited(picture_rgba(background), bg_color), size)
+
+
+def picture_rgba(background):
+    """A picture file or array as (H, W, 4) uint8 RGBA, as ``load_background`` reads it."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     if isinstance(background, (str, Path)):
@@ -85,32 +104,43 @@ def load_background(background, size=None, bg_color="white"):
                     im = ImageOps.exif_transpose(opened)
                     im.load()
                     if im.mode in ("I", "I;16", "I;16B", "I;16L", "F"):  # 16-bit/float grey
-                        top = 1.0 if im.mode == "F" else 65535.0
-                        grey = np.asarray(im, float)[..., None] / top
-                        background = np.repeat(grey, 3, axis=2)
+                        grey = np.asarray(im, float)[..., None]
+                        background = np.repeat(grey if im.mode == "F" else grey / 65535.0,
+                                               3, axis=2)
                     else:
-                        image = im.convert("RGBA")
+                        return np.asarray(im.convert("RGBA")).copy()
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise InputError(f"background picture {path} is too large: {exc}") from None
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
             raise InputError(f"cannot read background picture {path}: {exc}") from None
-    if not isinstance(background, (str, Path)):
-        array = np.asarray(background)
-        if array.ndim != 3 or array.shape[2] not in (3, 4) or not array.size:
-            raise InputError(f"background array must be (H, W, 3|4), got {array.shape}")
-        if array.dtype != np.uint8:
-            array = np.clip(np.nan_to_num(array.astype(float)) * 255 + 0.5, 0, 255).astype(np.uint8)
-        image = Image.fromarray(np.ascontiguousarray(array)).convert("RGBA")
+    array = np.asarray(background)
+    if array.ndim != 3 or array.shape[2] not in (3, 4) or not array.size:
+        raise InputError(f"background array must be (H, W, 3|4), got {array.shape}")
+    if array.dtype != np.uint8:
+        values = np.nan_to_num(array.astype(float), posinf=255.0, neginf=0.0)
+        top = 1.0 if values.max() <= 1.0 else 255.0
+        array = np.clip(values * (255.0 / top) + 0.5, 0, 255).astype(np.uint8)
+    if array.shape[2] == 3:
+        array = np.dstack([array, np.full(array.shape[:2], 255, np.uint8)])
+    return np.ascontiguousarray(array)
+
+
+def _composited(rgba, bg_color):
+    """(H, W, 4) uint8 RGBA over ``bg_color``, as (H, W, 3) uint8."""
+    from PIL import Image
+
+    image = Image.fromarray(rgba)
     under = Image.new("RGBA", image.size, _rgb255(bg_color) + (255,))
-    return _resized(np.asarray(Image.alpha_composite(under, image).convert("RGB")), size)
+    return np.asarray(Image.alpha_composite(under, image).convert("RGB")).copy()
 
 
 def _rgb255(colour):
-    """A colour as an (r, g, b) tuple of ints in 0..255, or an InputError naming it."""
+    """A colour as an (r, g, b) tuple of ints in 0..255, or an OptionError naming it."""
     try:
         return tuple(int(v * 255 + 0.5) for v in _rgba(colour)[:3])
     except (ValueError, TypeError):
-        raise InputError(f"unknown colour {shown(colour)} (bg_color)") from None
+        raise OptionError(f"bg_color must be a colour (a name such as white, #rrggbb, or 3 "
+                          f"or 4 numbers in 0..1), got {shown(colour)}") from None
 
 
 def _resized(picture, size):
@@ -270,25 +300,26 @@ def fit_scene(picture, xs, ys, size=None, fit="pad", bg_color="white"):
 
     Returns
     -------
-    picture (H, W, 3) uint8, xs, ys in its pixels
+    picture (H, W, 3) uint8, xs, ys in its pixels, and the picture's width in the frame
+    (for ``"stretch"``, the width of the same area unstretched: dots are round)
 
     Examples
     --------
-    >>> p, xs, ys = fit_scene(np.zeros((10, 20, 3), np.uint8), [9.5], [4.5], (20, 20))
-    >>> p.shape, float(xs[0]), float(ys[0])
-    ((20, 20, 3), 9.5, 9.5)
+    >>> p, xs, ys, width = fit_scene(np.zeros((10, 20, 3), np.uint8), [9.5], [4.5], (20, 20))
+    >>> p.shape, float(xs[0]), float(ys[0]), width
+    ((20, 20, 3), 9.5, 9.5, 20)
     """
     if fit not in FITS:
-        raise ValueError(f"fit must be one of {', '.join(FITS)}, got {shown(fit)}")
+        raise OptionError(f"fit must be one of {', '.join(FITS)}, got {shown(fit)}")
     xs, ys = np.asarray(xs, float), np.asarray(ys, float)
     height, width = picture.shape[:2]
     if size is None or tuple(size) == (width, height):
-        return picture.copy(), xs.copy(), ys.copy()
+        return picture.copy(), xs.copy(), ys.copy(), width
     out_w, out_h = (int(v) for v in size)
     if fit == "stretch":
         sx, sy = out_w / width, out_h / height
         return (_resized(picture, (out_w, out_h)), (xs + 0.5) * sx - 0.5,
-                (ys + 0.5) * sy - 0.5)
+                (ys + 0.5) * sy - 0.5, width * math.sqrt(sx * sy))
     pick = min if fit == "pad" else max
     scale = pick(out_w / width, out_h / height)
     inner = (max(1, round(width * scale)), max(1, round(height * scale)))
@@ -303,10 +334,14 @@ def fit_scene(picture, xs, ys, size=None, fit="pad", bg_color="white"):
     h = min(inner[1] - src_y, out_h - dst_y)
     canvas[dst_y:dst_y + h, dst_x:dst_x + w] = resized[src_y:src_y + h, src_x:src_x + w]
     sx, sy = inner[0] / width, inner[1] / height
-    return canvas, (xs + 0.5) * sx - 0.5 + left, (ys + 0.5) * sy - 0.5 + top
+    return canvas, (xs + 0.5) * sx - 0.5 + left, (ys + 0.5) * sy - 0.5 + top, inner[0]
 
 
 HEAD_RADIUS = 0.095  # metres: MNE's default head sphere, which its projection uses
+# MNE 1.13 renamed its standard_* montages colin27_* and MNE 1.14 drops the old names:
+# fastviz takes either name, whichever this MNE knows.
+MONTAGE_ALIASES = {f"standard_{kind}": f"colin27_{kind}" for kind in (
+    "1005", "1020", "alphabetic", "postfixed", "prefixed", "primed")}
 
 
 def montage_positions(name):
@@ -318,13 +353,18 @@ def montage_positions(name):
     import mne
     from mne.channels.layout import _find_topomap_coords
 
+    builtin = mne.channels.get_builtin_montages()
+    aliases = {**MONTAGE_ALIASES, **{new: old for old, new in MONTAGE_ALIASES.items()}}
+    if name not in builtin and aliases.get(name) in builtin:
+        name = aliases[name]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # older names MNE still reads
         try:
             montage = mne.channels.make_standard_montage(name)
         except ValueError:
-            known = ", ".join(mne.channels.get_builtin_montages())
-            raise InputError(f"unknown montage {shown(name)}; MNE ships {known}") from None
+            known = [*builtin, *(a for a, b in aliases.items() if b in builtin)]
+            raise OptionError(f"montage must be one MNE ships, got {shown(name)}; it ships "
+                              f"{', '.join(known)}") from None
         info = mne.create_info(montage.ch_names, 1000.0, "eeg")
         info.set_montage(montage, on_missing="ignore", verbose="error")
         # some montages name one place twice (T3 and T7): both are kept
@@ -387,14 +427,16 @@ def projected_scene(locs, size):
     return np.full((height, width, 3), 235, np.uint8), xy[:, 0], xy[:, 1]
 
 
-def auto_dot_size(xs, ys, width):
-    """Dot size in points whose largest dot is as wide as the median distance from each
-    electrode to its nearest neighbour (the renderer's points: 720 across ``width``).
+def auto_dot_size(xs, ys, picture_width):
+    """Dot size in points whose largest dot is ``AUTO_DOT`` times the lower quartile of the
+    distances from each electrode to its nearest neighbour (the renderer's points: 720
+    across the picture's width in the frame, ``picture_width`` pixels); 100, the post's,
+    for fewer than two places.
 
     Examples
     --------
-    >>> float(auto_dot_size([0, 10, 20], [0, 0, 0], 1440))
-    5.0
+    >>> round(float(auto_dot_size([0, 10, 20], [0, 0, 0], 1440)), 6)
+    4.5
     """
     points = np.unique(np.column_stack([xs, ys]), axis=0)  # a listed-twice dot is one
     if len(points) < 2:
@@ -402,8 +444,8 @@ def auto_dot_size(xs, ys, width):
     from scipy.spatial import cKDTree
 
     distances, _ = cKDTree(points).query(points, k=2)
-    spacing = float(np.median(distances[:, 1]))
-    return spacing * 720.0 / width if spacing > 0 else 100.0
+    spacing = float(np.percentile(distances[:, 1], 25))
+    return AUTO_DOT * spacing * 720.0 / picture_width if spacing > 0 else 100.0
 
 
 def electrode_bands_by(xs, ys, n_bands, by="y"):
@@ -415,7 +457,7 @@ def electrode_bands_by(xs, ys, n_bands, by="y"):
     array([0, 1, 1])
     """
     if by not in ("x", "y"):
-        raise ValueError(f"bands_by must be x, y or table, got {shown(by)}")
+        raise OptionError(f"bands_by must be x, y or table, got {shown(by)}")
     # electrode_bands puts band 0 at the largest y (the bottom); mirrored, the left
     return electrode_bands(ys if by == "y" else -np.asarray(xs, float), n_bands)
 
@@ -451,10 +493,11 @@ def build_scene(background=None, electrodes=None, *, montage=None, size=None, fi
     """
     if montage is not None:
         if background is not None or electrodes is not None:
-            raise InputError("montage places its own electrodes on a drawn head: give "
-                             "it without a background or electrodes")
+            raise OptionError("montage places its own electrodes on a drawn head: give "
+                              "it without a background or electrodes")
         picture, xs, ys, montage_names = montage_scene(montage, size, bg_color)
-        return Scene(picture, xs, ys, montage_names)
+        # the head is drawn across the frame's shorter side, as an 800 x 800 picture
+        return Scene(picture, xs, ys, montage_names, picture_width=min(picture.shape[:2]))
     extras = {}
     if isinstance(electrodes, (str, Path)):
         table = read_table(electrodes)
@@ -480,20 +523,20 @@ def build_scene(background=None, electrodes=None, *, montage=None, size=None, fi
                              f"{points.shape}; for separate x and y arrays pass "
                              "np.column_stack([xs, ys])")
         xs, ys = points.T
-    # transparent pixels must end up bg_color like the letterbox: composite them over
-    # the colour that the brightness and inversion below turn into bg_color
-    under = np.clip(np.asarray(_rgb255(bg_color), float) / float(brightness), 0, 255)
-    under = 255 - under if invert else under
-    picture = load_background(background, bg_color=tuple(under / 255))
+    # the look changes the picture, then its transparent pixels show bg_color, as the
+    # letterbox does (compositing first turned them grey under a dimmed white)
+    rgba = picture_rgba(background)
+    rgb = rgba[..., :3]
     if invert:  # a white page turns black: a dark look on a light picture
-        picture = 255 - picture
+        rgb = 255 - rgb
     if brightness != 1:
-        picture = (picture * float(brightness) + 0.5).clip(0, 255).astype(np.uint8)
+        rgb = (rgb * float(brightness) + 0.5).clip(0, 255).astype(np.uint8)
+    picture = _composited(np.dstack([rgb, rgba[..., 3]]), bg_color)
     if isinstance(electrodes, (str, Path)):
         check_inside(table, picture.shape[1], picture.shape[0])
     placed = np.asarray(xs, float), np.asarray(ys, float)
     was_inside = _inside(*placed, *picture.shape[1::-1])
-    picture, xs, ys = fit_scene(picture, xs, ys, size, fit, bg_color)
+    picture, xs, ys, picture_width = fit_scene(picture, xs, ys, size, fit, bg_color)
     cut = np.flatnonzero(was_inside & ~_inside(xs, ys, *picture.shape[1::-1]))
     if len(cut):  # only crop cuts; name an electrode the user can find
         name = extras.get("names", [str(i) for i in range(len(xs))])[cut[0]]
@@ -503,7 +546,8 @@ def build_scene(background=None, electrodes=None, *, montage=None, size=None, fi
     extras.setdefault("names", tuple(str(i) for i in range(len(xs))))
     # bands are binned on the positions as given: after a fit, rounding could move an
     # electrode sitting on a bin's edge into the next band at one size and not another
-    return Scene(picture, xs, ys, placed_xs=placed[0], placed_ys=placed[1], **extras)
+    return Scene(picture, xs, ys, placed_xs=placed[0], placed_ys=placed[1],
+                 picture_width=picture_width, **extras)
 
 
 def _inside(xs, ys, width, height):
@@ -514,6 +558,10 @@ def _inside(xs, ys, width, height):
 def draw_layout(scene, bands=None):
     """The scene's picture with each electrode marked and labelled ``name`` (or index)
     and ``/band``, in Pillow's own font; (H, W, 3) uint8.
+
+    The font grows with the frame (a 50th of its shorter side, at least 10 px); a label
+    that would run off the right edge goes to the electrode's left, and every label is
+    kept inside the frame.
 
     Examples
     --------
@@ -526,16 +574,18 @@ def draw_layout(scene, bands=None):
 
     image = Image.fromarray(scene.background)
     draw = ImageDraw.Draw(image)
-    height = scene.background.shape[0]
-    try:
-        font = ImageFont.load_default(size=max(8, round(height / 70)))
-    except TypeError:  # Pillow < 10.1: one bitmap size
-        font = ImageFont.load_default()
-    r = max(2, height / 250)
+    height, width = scene.background.shape[:2]
+    font = ImageFont.load_default(size=max(10, round(min(width, height) / 50)))
+    r = max(2, min(width, height) / 250)
     for i, (x, y) in enumerate(zip(scene.xs, scene.ys)):
         label = scene.names[i] if bands is None else f"{scene.names[i]}/{bands[i]}"
         draw.ellipse([x - r, y - r, x + r, y + r], fill=(0, 0, 0), outline=(255, 255, 255))
-        draw.text((x + r + 1, y), label, fill=(0, 0, 0), font=font, anchor="lm",
+        left, top, right, bottom = draw.textbbox((0, 0), label, font=font, anchor="lm",
+                                                 stroke_width=1)
+        tx = x + r + 1 if x + r + 1 + right <= width else x - r - 1 - right  # or flip left
+        tx = min(max(tx, -left), width - right)
+        ty = min(max(y, -top), height - bottom)
+        draw.text((tx, ty), label, fill=(0, 0, 0), font=font, anchor="lm",
                   stroke_width=1, stroke_fill=(255, 255, 255))
     return np.asarray(image).copy()
 
@@ -564,6 +614,35 @@ def _rgba(colour):
     return np.append(values, 1.0) if len(values) == 3 else values
 
 
+
+
+def _check_look_colours(where, key, value):
+    """Refuse a look's ``bg_color`` that is no colour, or a ``cmap`` that is neither a
+    colour map name, a colour, nor a list of colours, naming the look."""
+    colours = value if key == "cmap" and isinstance(value, list) and value else [value]
+    what = ("a colour map name, a colour, or a list of colours" if key == "cmap"
+            else "a colour")
+    for colour in colours:
+        if not isinstance(colour, str):
+            raise InputError(f"{where}: the {key} value must be {what}, got {shown(value)}")
+        try:
+            _rgba(colour)
+        except ValueError:
+            if key == "cmap" and colours == [value] and _colour_map_known(colour):
+                continue
+            raise InputError(f"{where}: the {key} value must be {what}, got {shown(value)}"
+                             ) from None
+
+
+def _colour_map_known(name):
+    """Whether ``name`` is the post's map or one of matplotlib's (when it is installed)."""
+    if name == "post":
+        return True
+    try:
+        import matplotlib
+    except ImportError:
+        return True  # said when it is used: that map needs matplotlib
+    return name in matplotlib.colormaps
 
 
 def bundled_looks():
@@ -606,9 +685,11 @@ def load_look(look):
     if path is None:
         where, settings = f"look {look}", looks[str(look)]
     else:
-        if not os.path.lexists(path):
-            raise InputError(f"look {shown(look)} is neither a bundled look "
-                             f"({', '.join(looks)}) nor a .toml file")
+        given = str(look).partition(".toml:")[0]
+        named = given.endswith(".toml") or "/" in given or os.sep in given
+        if not named and not os.path.lexists(path):
+            raise OptionError(f"look must be a bundled look ({', '.join(looks)}) or a .toml "
+                              f"file, got {shown(look)}")
         check_input(path, "look file")
         try:
             looks = tomllib.loads(path.read_text("utf-8"))
@@ -632,6 +713,8 @@ def load_look(look):
                              f"got {shown(value)}")
         if key == "dot_size" and value == "auto":
             continue
+        if key in ("cmap", "bg_color"):
+            _check_look_colours(where, key, value)
         if expected in ("fraction", "positive") and not (
                 number and (0 <= value <= 1 if expected == "fraction" else value > 0)):
             what = "a number from 0 to 1" if expected == "fraction" else "a number above 0"

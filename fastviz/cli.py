@@ -10,7 +10,7 @@ import threading
 import warnings
 
 from . import __version__
-from ._errors import FastvizError, FastvizWarning, shown
+from ._errors import FastvizError, FastvizWarning, OptionError, shown
 from ._progress import stderr
 
 EPILOG = """examples:
@@ -18,21 +18,25 @@ EPILOG = """examples:
   fastviz render song.wav -o song.mp4             on the bundled brain and grid
   fastviz render talk.mp3 -o talk.mp4 --background brain.png --electrodes grid.csv
   fastviz render take.flac -o take.mp4 --start 60 --duration 30 --size 1280x720 -y
-  fastviz render eeg.wav -o eeg.mp4 --montage biosemi64 --dot-size auto
+  fastviz render eeg.wav -o eeg.mp4 --montage biosemi64 --look dark
+  fastviz render song.wav -o post.mp4 --dot-size 100 --sampling instant   the post's look
   fastviz render song.wav -o overlay.mov --transparent   only the dots, with alpha
   fastviz render song.wav -o frames/                     numbered PNG frames
   fastviz frame song.wav --at 12 -o frame.png     the frame the video shows at 12 s
   fastviz layout --electrodes grid.csv --background brain.png -o layout.png
 
-exit codes: 0 written; 1 an error (one "error:" line says what and which file);
-2 a usage error; 130, 143, 129 stopped by SIGINT (Ctrl-C), SIGTERM, SIGHUP.
-Nothing is left at the output path unless the video is complete."""
+exit codes: 0 written; 1 an error in a file, the machine or ffmpeg (one "error:"
+line says what and which file); 2 a usage error: an unknown flag, a missing
+argument, or a flag's value or a combination of flags that cannot work, whatever
+the files (--crf 60, --fps 60 for a GIF, --transparent with .mp4); 130, 143, 129
+stopped by SIGINT (Ctrl-C), SIGTERM, SIGHUP. Nothing is left at the output path
+unless the video is complete."""
 
 # Library messages name Python keywords; the command line names its flags instead.
 _OPTIONS = ("background", "electrodes", "size", "fps", "jobs", "crf", "preset", "start",
             "duration", "channel", "cmap", "segments", "segment_seconds", "scheduler",
             "montage", "fit", "bg_color", "bands_by", "dot_size", "at", "format", "codec",
-            "transparent", "encoder", "speed")
+            "transparent", "encoder", "speed", "look", "sampling")
 _FLAGS = {"overwrite=True": "-y", "electrodes=...": "--electrodes",
           **{name: f"--{name.replace('_', '-')}" for name in _OPTIONS}}
 _KEYWORD = re.compile(r"\b(overwrite=True|electrodes=\.\.\.|"
@@ -62,12 +66,14 @@ class Stopped(KeyboardInterrupt):
 
 class StopRecord:
     """The first stop signal a command got (``signum``, None for none) and, once the
-    render ran, what it moved into place (``owned.published``). ``is_set`` is the
-    render's ``cancel``: a stop whose exception was swallowed (raised inside a
-    ``__del__``, which Python only prints) still ends the render at its next check."""
+    render ran, what it moved into place (``owned.published``); for a batch, each
+    ``Outcome`` as it is known (``outcomes``). ``is_set`` is the render's ``cancel``: a
+    stop whose exception was swallowed (raised inside a ``__del__``, which Python only
+    prints) still ends the render at its next check."""
 
     def __init__(self):
-        self.signum, self.owned, self._event = None, None, threading.Event()
+        self.signum, self.owned, self.outcomes = None, None, []
+        self._event = threading.Event()
 
     def record(self, signum):
         self.signum = signum
@@ -164,7 +170,7 @@ def _parser():
                        "or a folder/ or %%05d.png pattern for PNG frames")
     where.add_argument("--outdir", help="render each input to OUTDIR/NAME.mp4; existing "
                        "videos are skipped (a rerun resumes) unless -y")
-    dask = render.add_argument_group("Dask (pip install 'fastviz[dask]')")
+    dask = render.add_argument_group("Dask (pip install 'dask[distributed]')")
     dask.add_argument("--scheduler", help="local, local:N (N worker processes here) or "
                       "tcp://HOST:PORT of a running Dask scheduler")
     dask.add_argument("--segments", type=int, help="split the video into N segments, "
@@ -218,10 +224,16 @@ def _parser():
         scene.add_argument("--cmap", help="matplotlib colour map name, one colour, or "
                            "colours joined by commas (default: the post's red-light-green)")
         scene.add_argument("--dot-size", type=_dot_size, help="points across the largest "
-                           "dot, or auto: as wide as the median spacing of neighbouring "
-                           "electrodes (default: 100, the post's; the demo's scene 34)")
+                           "dot, in a figure 10 inches wide at the picture's width, or "
+                           "auto: 0.9 of the electrodes' typical spacing, so neighbours "
+                           "stay apart on any scene (default: auto, 34.5 on the bundled "
+                           "grid; 100 is the post's)")
         sub.add_argument("--fps", help="frame rate up to 240, e.g. 25 or 30000/1001 "
-                         "(default: 30; a GIF 15)")
+                         "(default: 30; a GIF 15, at most 50)")
+        sub.add_argument("--sampling", choices=("interval", "instant"), help="what the "
+                         "dots show of each 36 ms: the bands' mean amplitude over it, so "
+                         "a click shows wherever it falls (interval, the default), or the "
+                         "amplitude at its instant, as the post did (instant)")
         if sub is frame:
             for flag in ("--start", "--duration"):
                 sub.add_argument(flag, type=float, help=f"as for render {flag}")
@@ -283,15 +295,18 @@ def _answer(args, stop, path, error, err):
 
     A stop (a signal) exits with its code whatever else happened, and says whether the
     output was written: it was when the render returned, or moved it into place just
-    before the stop came.
+    before the stop came; a batch says which videos it finished. Otherwise an error
+    exits 2 when it is a usage error (an ``OptionError``, or any ``ValueError``: a
+    value or a combination of options that cannot work, whatever the files), else 1
+    (a file, the machine, ffmpeg).
     """
     if stop.signum is not None:
         what = ("interrupted" if stop.signum == signal.SIGINT
                 else f"stopped by {signal.Signals(stop.signum).name}")
         written = path is not None or bool(stop.owned and stop.owned.published)
         if getattr(args, "outdir", None) is not None:
-            print(f"error: {what}; the videos finished before it are in {args.outdir}, "
-                  "and no other output was written", file=err)
+            print(f"error: {what}; {_what_a_batch_left(stop.outcomes, args.outdir)}",
+                  file=err)
         elif written:
             print(f"error: {what}, but only after {args.output} was written: it is "
                   "complete", file=err)
@@ -299,7 +314,7 @@ def _answer(args, stop, path, error, err):
             print(f"error: {what}; no output was written", file=err)
         return 128 + stop.signum
     if error is None:
-        if not args.quiet:
+        if not args.quiet and path is not None:
             print(f"wrote {path}", file=err)
         return 0
     if isinstance(error, KeyboardInterrupt):  # raised by hand, not by a signal here
@@ -308,7 +323,17 @@ def _answer(args, stop, path, error, err):
     if args.debug or not isinstance(error, Exception):
         raise error
     print(f"error: {error_words(error)}", file=err)
-    return 1
+    return 2 if isinstance(error, ValueError) else 1
+
+
+def _what_a_batch_left(outcomes, outdir):
+    """What an interrupted batch leaves: the videos it finished (or found made before)
+    by then, from its ``outcomes`` so far, or nothing."""
+    made = sum(o.error is None for o in outcomes)
+    if not made:
+        return "no output was written"
+    return (f"{_videos(made)} finished before {'is' if made == 1 else 'are'} in {outdir}; "
+            "the ones being rendered were not written (a rerun resumes)")
 
 
 def error_words(exc):
@@ -328,10 +353,10 @@ def _run(args, stop):
     from . import _ffmpeg
 
     with _ffmpeg.reaper() as stop.owned:  # every process any part of it started
-        return _command(args, stop.is_set)
+        return _command(args, stop)
 
 
-def _command(args, cancel):
+def _command(args, stop):
     from ._render import demo, frame, layout, render
 
     if args.command == "looks":
@@ -348,7 +373,7 @@ def _command(args, cancel):
         cmap = [c.strip() for c in cmap.split(",")]
     options = dict(scene, start=args.start, duration=args.duration, channel=args.channel,
                    cmap=cmap)
-    for name in ("dot_size", "fps"):  # without --fps, the format's rate (a GIF's is 15)
+    for name in ("dot_size", "fps", "sampling"):  # without --fps, the format's (GIF: 15)
         if getattr(args, name) is not None:
             options[name] = getattr(args, name)
     if args.command == "frame":
@@ -359,15 +384,15 @@ def _command(args, cancel):
                    transparent=args.transparent, encoder=args.encoder)
     options = {k: v for k, v in options.items() if v is not None}
     if args.command == "demo":
-        return demo(args.output, cancel=cancel, **options)
+        return demo(args.output, cancel=stop.is_set, **options)
     split = dict(scheduler=args.scheduler, segments=args.segments,
                  segment_seconds=args.segment_seconds, segment_dir=args.segment_dir)
     if args.outdir is not None:
-        return _batch(args, options, split, cancel)
+        return _batch(args, options, split, stop)
     if len(args.audio) > 1:
-        raise ValueError(f"{len(args.audio)} inputs need --outdir DIR (one video each), "
-                         "not -o")
-    return render(args.audio[0], args.output, cancel=cancel, **split, **options)
+        raise OptionError(f"{len(args.audio)} inputs need --outdir DIR (one video each), "
+                          "not -o")
+    return render(args.audio[0], args.output, cancel=stop.is_set, **split, **options)
 
 
 def _list_looks():
@@ -383,20 +408,20 @@ def _list_looks():
     return None
 
 
-def _batch(args, options, split, cancel):
+def _batch(args, options, split, stop):
     """Render every input to OUTDIR/NAME.mp4; report each failure and a summary."""
     from ._distributed import render_batch
 
     if any(split[k] is not None for k in ("segments", "segment_seconds", "segment_dir")):
-        raise ValueError("--outdir renders whole files in parallel; --segments, "
-                         "--segment-seconds and --segment-dir split one file")
+        raise OptionError("--outdir renders whole files in parallel; --segments, "
+                          "--segment-seconds and --segment-dir split one file")
     if options.get("transparent") or options.get("format"):
-        raise ValueError("--outdir writes NAME.mp4 videos; --transparent and --format "
-                         "need one output, -o")
+        raise OptionError("--outdir writes NAME.mp4 videos; --transparent and --format "
+                          "need one output, -o")
     options = {k: v for k, v in options.items() if k not in ("overwrite", "progress")}
     outcomes = render_batch(args.audio, args.outdir, scheduler=args.scheduler,
                             overwrite=args.overwrite, progress=not args.quiet,
-                            cancel=cancel, **options)
+                            cancel=stop.is_set, on_outcome=stop.outcomes.append, **options)
     err = stderr()
     failed = [o for o in outcomes if o.error is not None]
     for outcome in failed:
@@ -409,7 +434,21 @@ def _batch(args, options, split, cancel):
     if failed:
         raise BatchFailed(f"{len(failed)} of {len(outcomes)} files failed; the other "
                           f"videos are in {args.outdir}")
-    return args.outdir
+    made = sum(not o.skipped for o in outcomes)
+    kept = len(outcomes) - made
+    if args.quiet:
+        pass
+    elif made:
+        print(f"wrote {_videos(made)} to {args.outdir}"
+              f"{f'; {_videos(kept)} made before were kept' if kept else ''}", file=err)
+    else:
+        print(f"nothing to render: the {_videos(kept)} in {args.outdir} were made before "
+              "from these inputs (-y renders them again)", file=err)
+    return None
+
+
+def _videos(n):
+    return f"{n} video{'' if n == 1 else 's'}"
 
 
 class BatchFailed(FastvizError):

@@ -6,7 +6,7 @@ import pytest
 from helpers import tone, write_wav
 
 from fastviz import Envelopes, audio_envelopes, scale_minmax
-from fastviz._analysis import FREQS
+from fastviz._analysis import DECIM, FREQS
 
 
 def instants_inside(n, rate, env_rate):
@@ -92,3 +92,67 @@ def test_bands_above_the_nyquist_stay_dark(tmp_path, rate, dark, from_file):
 def test_envelopes_made_without_dark_have_no_dark_band():
     env = Envelopes(np.zeros((3, 5)), 27.5625, np.array([400.0, 800.0, 1600.0]), 0.2)
     assert env.dark.tolist() == [False, False, False]
+
+
+def click_envelopes(offset, sampling=None, rate=22050):
+    """Envelopes of one full-scale click in 4 s of silence, ``offset`` analysis samples
+    after instant 40 (the instants are DECIM = 800 samples apart at 22050 Hz), at the
+    default sampling unless one is named."""
+    samples = np.zeros(4 * rate, np.float32)
+    samples[DECIM * 40 + offset] = 1.0
+    named = {} if sampling is None else {"sampling": sampling}
+    return audio_envelopes(samples, rate, **named).values
+
+
+def test_a_click_lights_its_bands_whatever_its_phase():
+    """Midway between two instants, the post's sampling sees nothing of a click in any
+    band (its wavelets are 2-28 ms long, the instants 36 ms apart); the interval means
+    see it wherever it falls. Within one interval the means are equal (the click's
+    whole response is inside); a click on the boundary is split between two samples,
+    and the 5 Hz low-pass of two half samples peaks at (h0 + h1) / (2 h0) = 0.86 of one
+    whole sample: the bound, 0.8, leaves room for nothing else."""
+    on_instant = click_envelopes(0).max(axis=1)
+    assert (on_instant > 0).all()
+    for offset in (100, 200, 300, 400):
+        ratio = click_envelopes(offset).max(axis=1) / on_instant
+        assert (ratio > 0.8).all() and (ratio < 1.0 + 1e-6).all(), (offset, ratio)
+    post = click_envelopes(400, "instant").max(axis=1) / click_envelopes(0, "instant").max(
+        axis=1)
+    assert (post < 0.01).all()  # the post's sampling, kept by name, misses it
+
+
+def test_a_dc_offset_changes_nothing():
+    """A 0.05 offset used to flash 7 of 10 bands to full at t = 0 (the wavelets saw a
+    step from the zeros before the file); it is removed first."""
+    rate = 22050
+    t = np.arange(3 * rate) / rate
+    quiet = (0.05 * np.sin(2 * np.pi * 1000 * t) * (1 + np.sin(2 * np.pi * t))).astype(
+        np.float32)
+    plain, shifted = audio_envelopes(quiet, rate), audio_envelopes(quiet + 0.05, rate)
+    np.testing.assert_allclose(shifted.values, plain.values, rtol=0,
+                               atol=1e-6 * plain.values.max())
+    heard = plain.values.max(axis=1) > 0.01 * plain.values.max()  # the tone's bands
+    np.testing.assert_allclose(shifted.scaled()[heard], plain.scaled()[heard], rtol=0,
+                               atol=1e-4)
+
+
+@pytest.mark.filterwarnings("ignore:the 6000 Hz band")  # 11025 Hz holds no 6 kHz
+@pytest.mark.parametrize("shape", ["steady", "swelling"])
+def test_one_sample_more_does_not_rescale_the_video(tmp_path, shape):
+    """At 11025 Hz a 7 s tone one sample longer (which adds an instant) used to move the
+    scaled envelopes by 0.017-0.037 everywhere, through the last column, whose wavelet
+    hangs off the end. The scaling is now fitted on the columns the audio fully covers:
+    every column before the last wavelet's, interval's and low-pass's reach (the last
+    0.9 s, which hold new audio) is the same to within 1e-4 (measured: 2e-6)."""
+    from fastviz._render import Options, plan_render
+
+    rate = 11025
+    n = math.floor(math.floor(7 * 27.5625) * rate / 27.5625 + 1e-9)
+    t = np.arange(n + 1) / rate
+    level = 0.5 if shape == "steady" else 0.6 + 0.4 * np.sin(2 * np.pi * t / 7)
+    x = (level * np.sin(2 * np.pi * 1000 * t)).astype(np.float32)
+    a, b = (plan_render(write_wav(tmp_path / f"{m}.wav", x[:m], rate), Options()).amplitudes
+            for m in (n, n + 1))
+    assert b.shape[1] == a.shape[1] + 1
+    inside = a.shape[1] - 25  # the columns a covers (24 at each end are not)
+    np.testing.assert_allclose(a[:, :inside], b[:, :inside], rtol=0, atol=1e-4)

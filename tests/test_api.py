@@ -116,7 +116,7 @@ def test_render_encodes_exactly_the_frames_of_its_analysis(tmp_path):
     out = fastviz.render(audio, tmp_path / "v.mp4", background=background,
                          electrodes=np.column_stack([xs, ys]), fps=25, crf=0, progress=False)
     env = fastviz.audio_envelopes(audio)
-    amplitudes = fastviz.scale_minmax(env.values)[fastviz.electrode_bands(ys, 10)]
+    amplitudes = env.scaled()[fastviz.electrode_bands(ys, 10)]
     renderer = fastviz.FrameRenderer(background, xs, ys)
     expected = renderer.frames_nv12(fastviz.values_at(amplitudes, env.rate,
                                                       np.arange(50) / 25))
@@ -233,8 +233,9 @@ def test_audio_arrays_in_any_layout_and_dtype(tmp_path):
                                    atol=1e-4 * as_float.values.max())
     frames = np.zeros((3, 16, 16, 3), np.uint8)
     twelve = (np.tile(sine, (12, 1)) * 8000).astype(np.int16).T  # (n, 12 channels)
-    with fastviz.VideoWriter(tmp_path / "a.mp4", (16, 16), 3, audio=(twelve, 44100)) as v:
-        v.write(frames)
+    with pytest.warns(fastviz.FastvizWarning, match="12 channels, more than the 8"):
+        with fastviz.VideoWriter(tmp_path / "a.mp4", (16, 16), 3, audio=(twelve, 44100)) as v:
+            v.write(frames)
     samples, rate = fastviz.load_audio(tmp_path / "a.mp4")
     level = np.abs(samples).max()
     assert 0.15 < level < 0.4  # 8000 / 32767 full scale, not clipped to a square wave

@@ -4,6 +4,7 @@ import re
 import shlex
 import subprocess
 import sys
+import warnings
 
 import imageio_ffmpeg
 import numpy as np
@@ -143,7 +144,7 @@ def test_sound_longer_than_the_picture_is_cut_at_the_last_frame(tmp_path):
     assert n_frames == 25 and abs(seconds - 1.0) < 1 / 25
 
 
-def test_two_points_are_two_points_and_nan_hides_a_dot(tmp_path):
+def test_two_points_are_two_points_and_nan_hides_a_dot_quietly(tmp_path):
     background = np.zeros((300, 300, 3), np.uint8)
     renderer = fastviz._render.make_renderer(fastviz.Options(
         background=background, electrodes=((100, 50), (200, 250))))
@@ -152,9 +153,12 @@ def test_two_points_are_two_points_and_nan_hides_a_dot(tmp_path):
         fastviz._render.make_renderer(fastviz.Options(
             background=background, electrodes=np.zeros((2, 5))))
     data = np.vstack([np.linspace(0, 1, 50), np.full(50, np.nan)])
-    out = fastviz.render_signal(data, tmp_path / "nan.mp4", 25.0, background=background,
-                                electrodes=[[100, 50], [200, 250]], fps=25, crf=0,
-                                cmap="white", progress=False)
+    with warnings.catch_warnings():  # an all-NaN electrode used to warn "All-NaN slice"
+        warnings.simplefilter("error")
+        out = fastviz.render_signal(data, tmp_path / "nan.mp4", 25.0, background=background,
+                                    electrodes=[[100, 50], [200, 250]], fps=25, crf=0,
+                                    cmap="white", progress=False)
+        assert np.isnan(fastviz.scale_minmax(data)[1]).all()
     frames = decode_frames(out, (300, 300))
     assert frames[-1, 50, 100].min() > 200  # the first dot is drawn
     assert frames[:, 230:270, 180:220].max() <= 2  # the NaN one never is
@@ -214,7 +218,7 @@ def test_messages_speak_the_callers_language(tmp_path, capsys):
     assert "the demo song" in err and "fastviz-" not in err
     assert main(["demo", "-o", str(tmp_path / "d.mp4"), "--start", "40", "-q"]) == 1
     assert "past the end of the demo song" in capsys.readouterr().err
-    assert main(["render", str(wav), "-o", str(tmp_path / "o.avi"), "-q"]) == 1
+    assert main(["render", str(wav), "-o", str(tmp_path / "o.avi"), "-q"]) == 2  # a usage error
     assert ".mp4" in capsys.readouterr().err and not (tmp_path / "o.avi").exists()
     table = tmp_path / "e.csv"
     table.write_text("x_2d,y_2d\n10,abc\n")
@@ -231,14 +235,16 @@ def test_help_shows_defaults_and_examples():
     done = subprocess.run([sys.executable, "-m", "fastviz", "render", "--help"],
                           capture_output=True, text=True, env={**os.environ, "COLUMNS": "100"})
     for words in ("default: 30", "default: balanced", "(veryfast, CRF 20)", "lower is better",
-                  "examples:", "exit codes"):
+                  "examples:", "exit codes", "default: auto", "100 is the post's",
+                  "--dot-size 100", "2 a usage error", "a flag's value",
+                  "a GIF 15, at most 50"):
         assert words in " ".join(done.stdout.split()), words
 
 
 def test_unknown_preset_is_refused_before_the_analysis(tmp_path, capsys):
     missing = tmp_path / "never-read.wav"  # refused on the preset, before the audio
     assert main(["render", str(missing), "-o", str(tmp_path / "o.mp4"), "--preset",
-                 "fastest"]) == 1
+                 "fastest"]) == 2
     err = capsys.readouterr().err
     assert "unknown preset 'fastest'" in err and "veryfast" in err
 

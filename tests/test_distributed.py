@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from helpers import decode_nv12, ffmpeg_processes_in, hidden, probe, tone, write_wav
 
-from fastviz import Cancelled, FastvizError, FrameRenderer, load_audio, render
+from fastviz import Cancelled, FastvizError, FastvizWarning, FrameRenderer, load_audio, render
 from fastviz._distributed import (
     expand_inputs,
     output_paths,
@@ -361,7 +361,7 @@ def test_an_unreachable_scheduler_is_an_error(tmp_path, clip):
 def test_without_dask_the_error_says_what_to_install(tmp_path, clip, monkeypatch):
     plan, options, _, _ = clip
     monkeypatch.setitem(sys.modules, "distributed", None)  # as if not installed
-    with pytest.raises(FastvizError, match=r"pip install 'fastviz\[dask\]'"):
+    with pytest.raises(FastvizError, match=r"pip install 'dask\[distributed\]'"):
         render_segments(plan, tmp_path / "out.mp4", options, scheduler="local:1")
     assert not list(tmp_path.iterdir())
 
@@ -424,6 +424,16 @@ def test_batch_reports_each_file_and_resumes(tmp_path, cluster):
     assert [(o.error is None, o.skipped) for o in again] == [(True, True), (True, True),
                                                              (False, False)]
     assert {p.name: p.stat().st_mtime_ns for p in outdir.iterdir()} == written  # skipped
+
+
+def test_a_batch_on_workers_shows_their_notes(tmp_path, cluster):
+    """A note raised on a worker (an 8 kHz file's dark bands) stayed in its log; the
+    task returns its notes and the driver raises them again, where the CLI shows them."""
+    phone = write_wav(tmp_path / "phone.wav", tone(600, 0.5, 8000), 8000)
+    with pytest.warns(FastvizWarning, match="phone.wav holds no sound there"):
+        outcomes = render_batch([phone], tmp_path / "out", client=cluster.client, size=SIZE,
+                                preset="ultrafast", progress=False)
+    assert outcomes[0].error is None
 
 
 def test_cli_segments(tmp_path, cluster, clip, capsys):

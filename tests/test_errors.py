@@ -88,18 +88,56 @@ def test_bad_background_and_half_a_scene(tmp_path, wav, capsys):
     assert code == 1 and "cannot read background picture" in err and "bg.png" in err
     code, err = run_cli(capsys, "render", wav, "-o", tmp_path / "o.mp4", "--background",
                         tmp_path / "bg.png")
-    assert code == 1 and "needs electrode positions" in err
+    assert code == 2 and "needs electrode positions" in err  # half a scene: usage
 
 
 def test_bad_options(tmp_path, wav, capsys):
-    for extra, message in [(["--channel", "3"], "channel 3 does not exist"),
-                           (["--fps", "0"], "frame rate"),
-                           (["--crf", "99"], "crf"),
-                           (["--jobs", "0"], "jobs must be")]:
-        code, err = run_cli(capsys, "render", wav, "-o", tmp_path / "o.mp4", "-q", *extra)
-        assert code == 1 and message in err, err
+    code, err = run_cli(capsys, "render", wav, "-o", tmp_path / "o.mp4", "--channel", "3")
+    assert code == 1 and "channel 3 does not exist" in err  # a fact of this file
     with pytest.raises(SystemExit):
         main(["render", str(wav), "-o", "x.mp4", "--size", "big"])
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--speed", "turbo"], "--speed must be one of"),
+    (["--fps", "abc"], "--fps must be a positive number"),
+    (["--fps", "0"], "frame rate"),
+    (["--crf", "60"], "--crf must be a whole number in 0..51"),
+    (["--jobs", "0"], "--jobs must be"),
+    (["--dot-size", "-5"], "--dot-size must be"),
+    (["--preset", "quick"], "unknown preset 'quick'"),
+    (["--transparent"], "--transparent needs a format with an alpha channel"),
+    (["--format", "gif"], "--format must match the output's name"),
+    (["--codec", "vp9"], "codec vp9 does not go in"),
+    (["--montage", "nope"], "--montage must be one MNE ships"),
+    (["--look", "neon"], "--look must be a bundled look"),
+    (["--bg-color", "notacolour"], "--bg-color must be a colour"),
+    (["--cmap", "notamap"], "--cmap must be a colour"),
+    (["--size", "99999x99999"], "is too large"),
+    (["--encoder", "h265"], "--encoder must be a video encoder"),
+    (["--sampling", "sometimes"], "invalid choice"),
+])
+def test_every_bad_flag_value_is_a_usage_error(tmp_path, wav, capsys, extra, message):
+    """One rule: a flag's value (or flags together) that cannot work is argparse's 2,
+    before any work, with one error line. --speed, --fps, --crf, --jobs and a negative
+    --dot-size used to exit 1, like a missing file, while --size 100 exited 2."""
+    try:
+        code = main(["render", str(wav), "-o", str(tmp_path / "o.mp4"), "-q", *extra])
+    except SystemExit as exit:  # argparse's own: a choice, a type
+        code = exit.code
+    err = capsys.readouterr().err
+    assert code == 2 and message in err, err
+    assert err.count("error:") == 1 and (err.startswith("error: ") or "usage:" in err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.wav"]
+
+
+def test_files_and_the_machine_are_errors_not_usage(tmp_path, wav, capsys):
+    for args in (["render", str(tmp_path / "nope.wav"), "-o", str(tmp_path / "o.mp4")],
+                 ["render", str(wav), "-o", str(tmp_path / "o.mp4"), "--look",
+                  str(tmp_path / "missing.toml")],
+                 ["render", str(wav), "-o", str(tmp_path / "no" / "o.mp4")]):
+        assert main(args) == 1
+    assert "look file not found" in capsys.readouterr().err
 
 
 def test_ffmpeg_refusing_settings_shows_its_words(tmp_path):
@@ -156,6 +194,40 @@ def test_ctrl_c_in_the_cli(tmp_path):
     assert proc.returncode == 130 and "interrupted" in err
     assert not out.exists() and not leftovers(tmp_path)
     assert not ffmpeg_processes_writing(tmp_path)
+
+
+def test_a_batch_says_what_it_did_and_what_an_interruption_leaves(tmp_path, capsys):
+    """A batch whose every file was made before printed "2/2 files, 499313.4 files/s"
+    and "wrote out"; an interrupted batch said "no output was written" though the
+    videos before were; a 10-channel file was averaged to stereo without a note."""
+    short = write_wav(tmp_path / "a.wav", tone(800, 0.3), 44100)
+    ten = write_wav(tmp_path / "ten.wav", np.stack([tone(300 + 50 * i, 0.3) for i in
+                                                    range(10)]), 44100)
+    batch = ["render", str(short), str(ten), "--outdir", str(tmp_path / "out"), "--size",
+             "32x24", "--preset", "ultrafast"]
+    assert main(batch) == 0
+    err = capsys.readouterr().err
+    assert "note: " in err and "ten.wav has 10 channels" in err and "average" in err
+    assert "wrote 2 videos to" in err
+    assert main(batch) == 0
+    err = capsys.readouterr().err
+    assert "nothing to render: the 2 videos in" in err and "files/s" not in err, err
+    assert "wrote" not in err
+    long = write_wav(tmp_path / "long.wav", tone(800, 120.0), 44100)
+    proc = subprocess.Popen([sys.executable, "-m", "fastviz", "render", str(short), str(ten),
+                             str(long), "--outdir", str(tmp_path / "out"), "--size",
+                             "800x800", "--preset", "slow"],
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.time() + 60
+    while not ffmpeg_processes_writing(tmp_path / "out") and time.time() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGINT)
+    err = proc.communicate(timeout=60)[1]
+    assert proc.returncode == 130, err
+    assert "2 videos finished before are in" in err and "a rerun resumes" in err, err
+    assert "no output was written" not in err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.mp4", "ten.mp4"]
 
 
 def test_api_raises_instead_of_exiting(tmp_path):

@@ -477,7 +477,8 @@ def test_a_bad_frame_pattern_is_refused_before_any_work(tmp_path, capsys, wav, m
     out = tmp_path / "seq" / name
     code, err = cli(capsys, "render", wav, "-o", out, *FAST)
     line = error_line(err)
-    assert code == 1 and name in line and "%0Nd" in line, line
+    # exit 2: a value that cannot work is a usage error (OptionError, issue 17)
+    assert code == 2 and name in line and "%0Nd" in line, line
     assert not decoded and not (tmp_path / "seq").exists()
 
 
@@ -518,7 +519,8 @@ def test_a_pipe_as_picture_table_or_look_is_named(tmp_path, capsys, wav, flag):
 def test_a_huge_cmap_is_named_not_echoed(tmp_path, capsys, wav):
     code, err = cli(capsys, "render", wav, "-o", tmp_path / "o.mp4", *FAST, "--cmap",
                     "x" * 10_000_000)
-    assert code == 1 and len(err) < 1000, len(err)
+    # exit 2: a value that cannot work is a usage error (OptionError, issue 17)
+    assert code == 2 and len(err) < 1000, len(err)
     assert "10,000,000 characters" in error_line(err)
 
 
@@ -547,7 +549,8 @@ def test_x264s_side_limit_is_checked_up_front(tmp_path, capsys, wav, monkeypatch
     code, err = cli(capsys, "render", wav, "-o", tmp_path / "o.mp4", "-q", "--size",
                     "16880x2")
     line = error_line(err)
-    assert code == 1 and "16880x2" in line and "16384" in line, line
+    # exit 2: a value that cannot work is a usage error (OptionError, issue 17)
+    assert code == 2 and "16880x2" in line and "16384" in line, line
     assert not decoded
 
 

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from helpers import decode_frames, decode_rgba, probe, streams, tone, write_wav
 from naive import composite_rgba
+from PIL import Image
 
 import fastviz
-from fastviz import FastvizWarning, FrameRenderer, OutputError, VideoWriter
+from fastviz import FastvizWarning, FrameRenderer, OptionError, OutputError, VideoWriter
 from fastviz.cli import main
 
 SIZE = (64, 48)
@@ -48,7 +49,7 @@ def test_each_format_decodes_back(tmp_path, name, kw, video, audio):
 
 
 def test_nv12_frames_into_other_codecs(tmp_path):
-    r = FrameRenderer(gradient(1)[0], [20, 40], [20, 30])
+    r = FrameRenderer(gradient(1)[0], [20, 40], [20, 30], dot_size=100)
     values = np.array([[0.5, 1.0], [1.0, 0.2]])
     for name, codec in (("v.webm", None), ("x.mp4", "hevc")):
         with VideoWriter(tmp_path / name, SIZE, 24, pixel_format="nv12", codec=codec) as v:
@@ -71,6 +72,67 @@ def test_gif_is_small_slow_and_silent(tmp_path, wav, capsys):
     with VideoWriter(tmp_path / "g.gif", SIZE, 10) as v:
         v.write(frames)
     assert np.abs(decode_frames(tmp_path / "g.gif", SIZE).astype(int) - frames).mean() < 4
+
+
+def gif_delays(path):
+    """Each frame's delay in a GIF, in ms, as players read it."""
+    with Image.open(path) as gif:
+        delays = []
+        for i in range(gif.n_frames):
+            gif.seek(i)
+            delays.append(gif.info["duration"])
+    return delays
+
+
+def test_a_gif_plays_at_its_rate_or_is_refused(tmp_path, capsys):
+    """GIF delays are whole hundredths of a second and players show any under 2/100 s as
+    10/100 s: at 60 fps a 1 s clip played 2.8 s, at 240 fps 24 s. The format's row says
+    50 fps at most, refused up front (a cap would quietly change the rate asked for)."""
+    wav = write_wav(tmp_path / "s.wav", tone(440, 1.0), 44100)
+    for fps in (60, 240):
+        assert main(["render", str(wav), "-o", str(tmp_path / "f.gif"), "--fps", str(fps),
+                     "--size", "16x12", "-q"]) == 2
+        assert "--fps must be at most 50 for GIF" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.wav"]
+    for fps, delay in ((50, 20), (30, 1000 / 30), (15, 1000 / 15)):
+        with pytest.warns(FastvizWarning, match="no sound"):
+            fastviz.render(wav, tmp_path / f"{fps}.gif", fps=fps, size=(16, 12),
+                           progress=False)
+        delays = gif_delays(tmp_path / f"{fps}.gif")
+        assert min(delays) >= 20 and np.mean(delays) == pytest.approx(delay, abs=0.5)
+
+
+def test_a_format_under_another_formats_name_is_refused(tmp_path, wav, capsys):
+    """``-o out.mp4 --format gif`` wrote a GIF named .mp4, and a batch's format="webm"
+    WebM into NAME.mp4; a name without a known extension still takes --format."""
+    from fastviz._distributed import render_batch
+
+    assert main(["render", str(wav), "-o", str(tmp_path / "out.mp4"), "--format", "gif"]) == 2
+    err = capsys.readouterr().err
+    assert "--format must match the output's name" in err and "not gif" in err
+    with pytest.raises(OptionError, match="is named as PNG frames"):
+        fastviz.render(wav, str(tmp_path / "frames") + "/", format="mp4")
+    with pytest.raises(OptionError, match="a batch writes MP4 videos"):
+        render_batch([wav], tmp_path / "videos", format="webm")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.wav"]
+    fastviz.render(wav, tmp_path / "clip.video", format="webm", size=SIZE, progress=False)
+    assert "Video: vp9" in streams(tmp_path / "clip.video")[0]
+
+
+@pytest.mark.parametrize("codec, size", [("hevc", "3x2"), ("hevc", "16x8"), ("av1", "8x8"),
+                                         ("av1", "1x1")])
+def test_each_codec_says_its_smallest_frame_up_front(tmp_path, wav, capsys, codec, size):
+    """x265 exited 234 below 16 x 16 and SVT-AV1 aborted (SIGABRT, "realloc(): invalid
+    next size") at 8 x 8 and below, after the analysis; the codec row's minimum is now
+    checked first. 15 x 15, padded to 16 x 16 for 4:2:0, is taken."""
+    code = main(["render", str(wav), "-o", str(tmp_path / "t.mp4"), "--codec", codec,
+                 "--size", size, "-q"])
+    assert code == 2 and "--size must be at least 16x16" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.wav"]
+    if size == "3x2":
+        assert main(["render", str(wav), "-o", str(tmp_path / "t.mp4"), "--codec", codec,
+                     "--size", "15x15", "-q"]) == 0
+        assert probe(tmp_path / "t.mp4")[1] == (16, 16)
 
 
 def test_png_frames_in_a_folder_or_a_pattern(tmp_path):
@@ -98,9 +160,9 @@ def test_png_frames_in_a_folder_or_a_pattern(tmp_path):
 
 
 def test_one_png_is_a_picture_and_frames_are_a_folder(tmp_path, wav, capsys):
-    with pytest.raises(OutputError, match="PNG frames go in a folder"):
+    with pytest.raises(OptionError, match="PNG frames go in a folder"):
         fastviz.render(wav, tmp_path / "x.png")
-    assert main(["frame", str(wav), "--at", "0", "-o", f"{tmp_path}/fr/"]) == 1
+    assert main(["frame", str(wav), "--at", "0", "-o", f"{tmp_path}/fr/"]) == 2
     assert "one PNG picture" in capsys.readouterr().err
     assert main(["frame", str(wav), "--at", "0", "-o", str(tmp_path / "f.png"), "-q"]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.png", "s.wav"]
@@ -122,17 +184,17 @@ def test_every_container_carries_the_source_tag(tmp_path, wav):
     ("o.avi", {}, ".webm (vp9, av1)"),
 ])
 def test_impossible_combinations_are_refused_up_front(tmp_path, wav, name, kw, works):
-    with pytest.raises(OutputError, match=re.escape(works)):
+    with pytest.raises(OptionError, match=re.escape(works)):
         fastviz.render(wav, tmp_path / name, **kw)
     assert list(tmp_path.iterdir()) == [wav]
 
 
 def test_refusals_name_the_flags(tmp_path, wav, capsys):
-    assert main(["render", str(wav), "-o", str(tmp_path / "o.mp4"), "--transparent"]) == 1
+    assert main(["render", str(wav), "-o", str(tmp_path / "o.mp4"), "--transparent"]) == 2
     assert "error: output" in (err := capsys.readouterr().err) and "--transparent needs" in err
-    assert main(["render", str(wav), "-o", str(tmp_path / "o.mp4"), "--format", "avi"]) == 1
+    assert main(["render", str(wav), "-o", str(tmp_path / "o.mp4"), "--format", "avi"]) == 2
     assert "--format must be one of mp4, webm, mov, gif, png" in capsys.readouterr().err
-    with pytest.raises(OutputError, match="segments are libx264 MP4"):
+    with pytest.raises(OptionError, match="segments are libx264 MP4"):
         fastviz.render(wav, tmp_path / "o.webm", segments=2)
 
 
@@ -210,23 +272,25 @@ def test_an_encoder_that_cannot_run_here_is_refused_with_ffmpegs_reason(tmp_path
     with pytest.raises(fastviz.EncodeError) as caught:
         VideoWriter(tmp_path / "n.mp4", SIZE, 30, encoder="h264_nvenc")
     message = str(caught.value)
-    assert "encoder h264_nvenc does not work here" in message
-    assert "ffmpeg said:\n[h264_nvenc" in message and "default, libx264" in message
+    assert "encoder h264_nvenc does not work here (ffmpeg: " in message
+    assert "hardware encoder" in message and "libx264 (the default)" in message
     assert main(["render", str(wav), "-o", str(tmp_path / "o.mp4"),
                  "--encoder", "h264_nvenc"]) == 1  # before the analysis
-    assert "--encoder must name one that works here" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("error: encoder h264_nvenc") and err.count("\n") == 1
     assert main(["render", str(wav), "-o", str(tmp_path / "o.mp4"),
-                 "--encoder", "h265"]) == 1
+                 "--encoder", "h265"]) == 2
     assert "--encoder must be a video encoder" in capsys.readouterr().err
-    with pytest.raises(OutputError, match="an encoder can be chosen for"):
+    with pytest.raises(OptionError, match="an encoder can be chosen for"):
         fastviz.render(wav, tmp_path / "o.gif", encoder="libx264")
-    with pytest.raises(OutputError, match="segments are libx264"):
+    with pytest.raises(OptionError, match="segments are libx264"):
         fastviz.render(wav, tmp_path / "o.mp4", encoder="libx265", segments=2)
     assert sorted(tmp_path.iterdir()) == [wav]
 
 
 @pytest.mark.parametrize("name, encoder, video", [
-    ("x.mp4", "libx265", "hevc"), ("m.mp4", "mpeg4", "mpeg4"), ("v.webm", "libvpx", "vp8")])
+    ("x.mp4", "libx265", "hevc"), ("m.mp4", "mpeg4", "mpeg4"),
+    ("v.webm", "libvpx", "vp8")])
 def test_an_encoder_that_runs_here_is_used(tmp_path, name, encoder, video):
     frames = gradient(6)
     with VideoWriter(tmp_path / name, SIZE, 24, encoder=encoder,
@@ -234,9 +298,66 @@ def test_an_encoder_that_runs_here_is_used(tmp_path, name, encoder, video):
         v.write(frames)
     assert probe(tmp_path / name)[:2] == (6, SIZE)
     picture = streams(tmp_path / name)[0]
-    assert f"Video: {video}" in picture and "yuv420p(tv, bt709" in picture
+    tag = "smpte170m" if encoder == "libvpx" else "bt709"  # VP8 is BT.601 by its spec
+    assert f"Video: {video}" in picture and f"yuv420p(tv, {tag}" in picture
     # another encoder runs at its own default settings: close, not as close
     assert np.abs(decode_frames(tmp_path / name, SIZE).astype(int) - frames).mean() < 8
+
+
+def stripes(width=128, height=32):
+    """Pure red, green, blue and mid grey, side by side."""
+    frame = np.zeros((height, width, 3), np.uint8)
+    for i, colour in enumerate([(255, 0, 0), (0, 255, 0), (0, 0, 255), (128, 128, 128)]):
+        frame[:, i * width // 4:(i + 1) * width // 4] = colour
+    return frame
+
+
+@pytest.mark.parametrize("name, encoder", [
+    ("rgb.mp4", "libx264rgb"), ("vp8.webm", "libvpx"), ("jpeg.mov", "mjpeg"),
+    ("png.mov", "png")])
+def test_other_encoders_keep_the_colours(tmp_path, wav, name, encoder):
+    """libx264rgb was handed NV12 that ffmpeg turned to RGB as BT.601 (red 255, 0, 0
+    came back 234, 0, 3); VP8 and JPEG decoders read BT.601 (JPEG: full range)
+    whatever the tag (232, 0, 1): now each gets what its decoders read right, in the
+    pipeline as from VideoWriter. Levels checked in each stripe's middle, within 4."""
+    frame = stripes()
+
+    def check(path):
+        decoded = decode_frames(path, frame.shape[1::-1])[0].astype(int)
+        for i in range(4):
+            got = decoded[8:24, i * 32 + 8:i * 32 + 24].reshape(-1, 3).mean(axis=0)
+            assert np.abs(got - frame[16, i * 32 + 16]).max() <= 4, (path.name, i, got)
+
+    with VideoWriter(tmp_path / name, frame.shape[1::-1], 10, encoder=encoder) as video:
+        video.write(np.repeat(frame[None], 2, axis=0))
+    check(tmp_path / name)
+    out = tmp_path / f"r-{name}"  # the pipeline's way: the stripes under a hidden dot
+    fastviz.render_signal(np.full((1, 3), np.nan), out, 10.0, background=frame,
+                          electrodes=[[0.0, 0.0]], encoder=encoder, progress=False)
+    check(out)
+
+
+def test_an_encoder_that_shifts_colours_or_cannot_hold_its_codec_is_refused(
+        tmp_path, wav, capsys):
+    """The trial encode decodes its colour stripes back: an encoder outside the table
+    whose colours come back shifted is refused, naming the ones that keep them; one
+    whose codec the format cannot hold says where it goes (prores_ks in .mp4 used to
+    be told about hardware drivers); one that takes only device frames says so in one
+    line (h264_vaapi printed 3 KB of pixel formats)."""
+    with pytest.raises(OptionError, match=r"encoder cljr shifts colours in \.mov: \(128, "
+                       r"128, 128\) comes back as .* prores_ks \(the default\)"):
+        VideoWriter(tmp_path / "c.mov", (64, 64), 10, encoder="cljr")
+    assert main(["render", str(wav), "-o", str(tmp_path / "p.mp4"), "--encoder",
+                 "prores_ks"]) == 2  # the format, not the machine
+    err = capsys.readouterr().err
+    assert "its codec goes in .mov" in err and "hardware" not in err, err
+    assert err.count("\n") == 1 and "libx264 (the default)" in err
+    assert main(["render", str(wav), "-o", str(tmp_path / "v.mp4"), "--encoder",
+                 "h264_vaapi"]) == 2
+    err = capsys.readouterr().err
+    assert "takes only frames already on its device (vaapi)" in err
+    assert err.count("\n") == 1 and len(err) < 400
+    assert sorted(tmp_path.iterdir()) == [wav]
 
 
 def test_a_formats_own_encoder_keeps_its_settings(tmp_path, wav):

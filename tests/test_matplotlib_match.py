@@ -75,7 +75,7 @@ def _scene(name):
     """(background, xs, ys, values, FrameRenderer keywords, matplotlib colour map)."""
     rng = np.random.default_rng(list("abcdef").index(name))
     w, h = 320, 240
-    kw = {}
+    kw = {"dot_size": 100.0}  # the post's points; the renderer's default is "auto"
     rgba = False
     if name == "a":  # few small dots, radius 0.5-3 px (and two at the minimum size)
         n = 24

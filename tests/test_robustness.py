@@ -401,7 +401,7 @@ def test_bad_option(tmp_path, capsys, wav, target, option, names):
     out, y, existing = target
     code, err = cli(capsys, "render", wav, "-o", out, "-q", "--preset", "ultrafast", *y,
                     *option)
-    assert_failed_cleanly(code, err, out, *names, existing=existing)
+    assert_failed_cleanly(code, err, out, *names, existing=existing, exit_code=2)
 
 
 def test_usage_error_exits_2(tmp_path, capsys, wav):
@@ -417,7 +417,7 @@ def test_huge_size_is_refused_at_once_without_allocating(tmp_path, wav):
     code, err, seconds = run_module(["render", wav, "-o", out, "-q", "--preset", "ultrafast",
                                      "--size", "99999x99999"],
                                     preexec_fn=limit_memory(2 << 30))
-    assert_failed_cleanly(code, err, out, "99999")
+    assert_failed_cleanly(code, err, out, "99999", exit_code=2)  # a usage error
     line = error_line(err)
     assert "memory" not in line.lower(), line
     limits = [n for n in re.findall(r"\d[\d,]*", line) if n.replace(",", "") != "99999"]
@@ -455,7 +455,8 @@ def test_unknown_preset_is_named_with_the_valid_ones_before_analysis(tmp_path, c
     out = tmp_path / "o.mp4"
     code, err = cli(capsys, "render", wav, "-o", out, "-q", "--size", "64x48",
                     "--preset", "nonsense")
-    assert_failed_cleanly(code, err, out, "nonsense", "ultrafast", "veryfast", "veryslow")
+    assert_failed_cleanly(code, err, out, "nonsense", "ultrafast", "veryfast", "veryslow",
+                          exit_code=2)
     assert not decoded, "the audio was analysed before the preset was checked"
 
 
@@ -528,8 +529,10 @@ def test_output_that_is_an_input_is_refused_even_with_y(tmp_path, capsys, wav, t
         os.link(wav, out)
     code, err = cli(capsys, "render", wav, "-o", out, *FAST, "-y", "--background",
                     background, "--electrodes", table)
+    # an input's own name (.wav, .png, .csv) names no video: a usage error, refused first
     assert_failed_cleanly(code, err, out, out, existing=inputs[wav if "link" in target
-                                                               else out])
+                                                               else out],
+                          exit_code=1 if "link" in target else 2)
     for path, content in inputs.items():
         assert path.read_bytes() == content, f"{path.name} was changed"
     if target == "symlink":

@@ -1,12 +1,13 @@
 """Scenes a user brings: pictures, tables, montages, fit, dot sizes, previews."""
 import numpy as np
+import pandas as pd
 import pytest
 from helpers import decode_nv12, tone, write_wav
 from PIL import Image
 
 import fastviz
 from fastviz._analysis import FREQS
-from fastviz._demo import DEMO_DOT_SIZE, demo_scene
+from fastviz._demo import demo_scene
 from fastviz._errors import InputError
 from fastviz._raster import YCBCR
 from fastviz._render import Options, make_renderer, make_scene, plan_render
@@ -155,15 +156,51 @@ def test_demo_bands_follow_the_grid_rows():
                for r in range(8))
 
 
-def test_demo_dots_stay_apart_and_the_post_size_stays_the_default():
-    xs, ys = fastviz.load_electrodes(demo_scene()[1])
-    pitch = np.hypot(xs[1] - xs[0], ys[1] - ys[0])  # G1 to G2
-    width = load_background(demo_scene()[0]).shape[1]
-    assert DEMO_DOT_SIZE * width / 720 < pitch  # the largest dot's diameter
-    bundled = make_renderer(Options())
-    assert bundled.radius_scale[0] == DEMO_DOT_SIZE * width / 1440
-    own = make_renderer(Options(background=demo_scene()[0], electrodes=demo_scene()[1]))
-    assert own.radius_scale[0] == 100 * width / 1440  # the post's, for a user's scene
+def nearest_spacing(xs, ys):
+    """Lower quartile of the distances from each electrode to its nearest neighbour."""
+    from scipy.spatial import cKDTree
+
+    points = np.unique(np.column_stack([xs, ys]), axis=0)
+    return float(np.percentile(cKDTree(points).query(points, k=2)[0][:, 1], 25))
+
+
+@pytest.mark.parametrize("kind", ["bundled", "explicit", "biosemi64", "GSN-HydroCel-128",
+                                  "standard_1020", "user"])
+def test_default_dots_keep_neighbours_apart_on_any_scene(tmp_path, kind):
+    """The bundled scene's readable dots used to apply only when no scene was given:
+    the bundled picture and table given explicitly, a user's table or a montage got the
+    post's 100 points, which merge neighbours into one blob. Now every scene gets
+    ``auto``: the largest dot 0.9 times the lower quartile of the nearest spacings."""
+    picture, table = demo_scene()
+    scene = {"montage": kind} if kind not in ("bundled", "explicit", "user") else {}
+    if kind == "explicit":
+        scene = {"background": picture, "electrodes": table}
+    elif kind == "user":  # a user's own sparser grid on their own picture
+        xs, ys = np.meshgrid(np.arange(40, 600, 70.0), np.arange(40, 400, 70.0))
+        pd.DataFrame({"x_2d": xs.ravel(), "y_2d": ys.ravel()}).to_csv(tmp_path / "g.csv")
+        Image.new("RGB", (640, 440), "grey").save(tmp_path / "g.png")
+        scene = {"background": tmp_path / "g.png", "electrodes": tmp_path / "g.csv"}
+    renderer = make_renderer(Options(**scene))
+    largest = 2 * renderer.radius_scale  # pixels across a dot at value 1
+    spacing = nearest_spacing(renderer.xs, renderer.ys)
+    np.testing.assert_allclose(largest, 0.9 * spacing, rtol=1e-9)
+    if kind in ("bundled", "explicit"):
+        assert renderer.dot_size == pytest.approx(34, abs=1)  # the demo's look, kept
+
+
+def test_dots_scale_with_the_picture_not_the_frame():
+    """``--size 1600x600 --fit pad`` keeps the 800 x 600 brain at 800 x 600, so its dots
+    stay as they are (they used to double with the frame's width); 1280x720 scales the
+    brain by 1.2, and its dots with it (they used to grow by 1.6, past the pitch)."""
+    base = make_renderer(Options(dot_size=100))
+    assert base.radius_scale[0] == 100 * 800 / 1440  # the post's points, one flag away
+    wide = make_renderer(Options(dot_size=100, size=(1600, 600)))
+    np.testing.assert_allclose(wide.radius_scale, base.radius_scale)
+    hd = make_renderer(Options(size=(1280, 720)))
+    np.testing.assert_allclose(hd.radius_scale, make_renderer(Options()).radius_scale * 1.2)
+    assert 2 * hd.radius_scale.max() < nearest_spacing(hd.xs, hd.ys)
+    stretched = make_renderer(Options(dot_size=100, size=(1600, 1200), fit="stretch"))
+    np.testing.assert_allclose(stretched.radius_scale, base.radius_scale * 2)
 
 
 # ----------------------------------------------------------------------------- pictures and fit
@@ -194,13 +231,13 @@ def test_any_picture_pillow_reads(tmp_path, mode):
 def test_fit_pad_stretch_crop():
     picture = np.full((10, 20, 3), 200, np.uint8)  # 20 wide, 10 high
     xs, ys = [0.0, 19.0], [0.0, 9.0]
-    padded, px, py = fit_scene(picture, xs, ys, (40, 40), "pad", "black")
+    padded, px, py, _ = fit_scene(picture, xs, ys, (40, 40), "pad", "black")
     assert padded.shape == (40, 40, 3)
     assert (padded[:10] == 0).all() and (padded[30:] == 0).all() and (padded[10:30] > 0).all()
     assert px.tolist() == [0.5, 38.5] and py.tolist() == [10.5, 28.5]
-    stretched, sx, sy = fit_scene(picture, xs, ys, (40, 40), "stretch")
+    stretched, sx, sy, _ = fit_scene(picture, xs, ys, (40, 40), "stretch")
     assert (stretched > 0).all() and sx.tolist() == [0.5, 38.5] and sy.tolist() == [1.5, 37.5]
-    cropped, cx, cy = fit_scene(picture, xs, ys, (40, 40), "crop")
+    cropped, cx, cy, _ = fit_scene(picture, xs, ys, (40, 40), "crop")
     assert (cropped > 0).all() and cx.tolist() == [-18.5, 57.5] and cy.tolist() == [1.5, 37.5]
 
 
@@ -239,20 +276,21 @@ def test_montage_render_and_errors(tmp_path, capsys, wav):
                     "--size", "96x96", "--dot-size", "auto", "--duration", "0.3")
     assert code == 0 and len(decode_nv12(out, (96, 96))) == 3, err
     code, err = cli(capsys, "render", wav, "-o", tmp_path / "x.mp4", "--montage", "nope")
-    assert code == 1 and "unknown montage 'nope'" in err and "biosemi64" in err
+    assert code == 2 and "--montage must be one MNE ships, got 'nope'" in err
+    assert "biosemi64" in err
     code, err = cli(capsys, "render", wav, "-o", tmp_path / "x.mp4", "--montage",
                     "biosemi32", "--electrodes", demo_scene()[1])
-    assert code == 1 and "montage" in err
+    assert code == 2 and "montage" in err
 
 
 def test_auto_dot_size():
     xs, ys = np.meshgrid(np.arange(5) * 30.0, np.arange(4) * 30.0)
     points = auto_dot_size(xs.ravel(), ys.ravel(), 720)
-    assert points == pytest.approx(30.0)  # 720 points across 720 px: 30 px
+    assert points == pytest.approx(27.0)  # 720 points across 720 px: 0.9 of 30 px
     renderer = make_renderer(Options(background=np.zeros((100, 720, 3), np.uint8),
                                      electrodes=np.column_stack([xs.ravel(), ys.ravel()]),
                                      dot_size="auto"))
-    assert 2 * renderer.radius_scale[0] == pytest.approx(30.0)  # the largest diameter
+    assert 2 * renderer.radius_scale[0] == pytest.approx(27.0)  # the largest diameter
     with pytest.raises(ValueError, match="dot_size"):
         Options(dot_size="big")
 
@@ -288,7 +326,28 @@ def test_frame_preview_equals_the_lossless_video_frame(tmp_path, capsys, wav, pi
     code, err = cli(capsys, "frame", wav, "--at", "5", "-o", tmp_path / "late.png")
     assert code == 1 and "past the video's end" in err
     code, err = cli(capsys, "frame", wav, "--at", "0", "-o", tmp_path / "f.mp4")
-    assert code == 1 and ".png" in err
+    assert code == 2 and ".png" in err  # a usage error
+
+
+def test_previews_at_an_odd_size_show_the_videos_picture(tmp_path, capsys, wav, picture):
+    """At 65 x 33 the video is 66 x 34 (4:2:0 needs even sizes: one black column and
+    row), and the preview used to be 65 x 33; the frame size is now decided once, in
+    the scene, so the PNG, the layout and the video agree (luma within 1 at crf 0).
+    Formats without 4:2:0 (GIF, ProRes 4:4:4, PNG frames) keep 65 x 33."""
+    (tmp_path / "e.csv").write_text("x_2d,y_2d\n8,8\n30,12\n20,4\n")
+    scene = ["--background", picture, "--electrodes", tmp_path / "e.csv", "--size", "65x33"]
+    video = tmp_path / "v.mp4"
+    assert cli(capsys, "render", wav, "-o", video, *FAST, "--crf", "0", *scene)[0] == 0
+    decoded = decode_nv12(video, (66, 34))
+    code, err = cli(capsys, "frame", wav, "--at", "0.5", "-o", tmp_path / "f.png",
+                    "--fps", "10", *scene)
+    assert code == 0, err
+    rgb = np.asarray(Image.open(tmp_path / "f.png"))
+    assert rgb.shape == (34, 66, 3) and (rgb[-1] == 0).all() and (rgb[:, -1] == 0).all()
+    assert np.abs(_luma(rgb) - decoded[5][:34]).max() <= 1.0
+    assert cli(capsys, "layout", "-o", tmp_path / "l.png", *scene)[0] == 0
+    assert np.asarray(Image.open(tmp_path / "l.png")).shape == (34, 66, 3)
+    assert make_scene(Options(size=(65, 33), format="gif")).background.shape == (33, 65, 3)
 
 
 def test_layout_labels_every_electrode(tmp_path, capsys, picture):
@@ -306,6 +365,98 @@ def test_layout_labels_every_electrode(tmp_path, capsys, picture):
     assert cli(capsys, "layout", "-o", out)[0] == 1  # exists: kept without -y
     assert cli(capsys, "layout", "-o", out, "-y", "--montage", "biosemi16")[0] == 0
     assert np.asarray(Image.open(out)).shape == (800, 800, 3)
+
+
+def label_pixels(image, plain):
+    """Where a layout wrote its dark label text over the plain picture."""
+    return (image != plain).any(axis=2) & (image.max(axis=2) < 60)
+
+
+def test_layout_labels_stay_inside_the_frame_and_grow_with_it(tmp_path):
+    """Labels at the right and bottom edges were cut off, and the font stayed tiny (9 px
+    on the 800 x 600 brain); now a label flips to its electrode's left at the right
+    edge, stays inside vertically, and the font is a 50th of the shorter side."""
+    from fastviz._scene import Scene, draw_layout
+
+    white = np.full((120, 200, 3), 255, np.uint8)
+    label = "EDGE99"
+
+    def drawn(x, y, picture=white):
+        scene = Scene(picture, np.array([float(x)]), np.array([float(y)]), (label,))
+        text = label_pixels(draw_layout(scene, [9]), picture)
+        rows, cols = np.indices(text.shape)
+        text[np.hypot(rows - y, cols - x) <= 2.6] = False  # the mark (r = 2), not the label
+        return text
+
+    whole = drawn(60, 60).sum()
+    for x, y in ((199, 60), (197, 119), (100, 0), (0, 119)):
+        text = drawn(x, y)
+        assert text.sum() == pytest.approx(whole, rel=0.02), (x, y)  # nothing cut off
+    assert np.argwhere(drawn(199, 60))[:, 1].max() < 199  # flipped to the left
+    brain = make_scene(Options())
+    big = label_pixels(fastviz.layout(), brain.background)
+    rows = np.flatnonzero(big.any(axis=1))
+    heights = np.diff(np.flatnonzero(np.diff(rows) > 1), prepend=-1)  # rows per label line
+    assert np.median(heights) >= 9  # the 12 px font's digits; 9 px gave 6-7
+    tall = drawn(300, 300, np.full((1600, 1600, 3), 255, np.uint8))  # a 32 px font
+    assert np.ptp(np.argwhere(tall)[:, 0]) > 2 * np.ptp(np.argwhere(drawn(60, 60))[:, 0])
+
+
+def test_transparent_pixels_show_bg_color_after_the_look(tmp_path):
+    """An RGBA picture's transparent half came out (153, 153, 153) under --look dark
+    --bg-color white (brightness 0.6 dimmed the white it was composited over) while
+    the letterbox was white: the look changes the picture, then bg_color shows."""
+    rgba = np.zeros((20, 40, 4), np.uint8)
+    rgba[:, :20] = (255, 255, 255, 255)  # opaque white left half, transparent right
+    Image.fromarray(rgba).save(tmp_path / "half.png")
+    (tmp_path / "e.csv").write_text("x_2d,y_2d\n5,5\n")
+    scene = make_scene(Options(**{**load_look("dark"), "bg_color": "white"},
+                               background=tmp_path / "half.png",
+                               electrodes=tmp_path / "e.csv", size=(80, 20)))
+    picture = scene.background
+    assert (picture[:, 20:40] == 0).all()  # the opaque white page inverted to black
+    assert (picture[:, 45:60] == 255).all() and (picture[:, :15] == 255).all()  # bg, pad
+    grey = make_scene(Options(background=tmp_path / "half.png", electrodes=tmp_path /
+                              "e.csv", brightness=0.5, bg_color="red")).background
+    assert (grey[:, :20] == 128).all() and (grey[:, 20:] == (255, 0, 0)).all()
+
+
+@pytest.mark.parametrize("top", [1.0, 255.0])
+def test_float_pictures_in_either_range(tmp_path, top):
+    """A mode F (float) TIFF stored as 0..255 turned white above 1/255; floats are read
+    as 0..1 when no value exceeds 1, else as 0..255 (Pillow's scale for mode F)."""
+    ramp = np.linspace(0, 1, 64, dtype=np.float32)[None].repeat(4, axis=0)
+    Image.fromarray(ramp * top).save(tmp_path / "f.tif")  # mode F
+    expected = (ramp * 255 + 0.5).astype(np.uint8)
+    assert np.abs(load_background(tmp_path / "f.tif")[..., 0].astype(int) - expected).max() <= 1
+    array = np.repeat((ramp * top)[..., None], 3, axis=2).astype(float)
+    assert np.abs(load_background(array)[..., 0].astype(int) - expected).max() <= 1
+
+
+def test_looks_and_montages_are_named_in_their_errors(tmp_path, capsys, wav):
+    """A look's cmap of 5 or [] ended in "unexpected TypeError (a fastviz bug)"; a
+    missing look file was "neither a bundled look nor a .toml file"; --bg-color named
+    the TOML key; the montage list lacked standard_1020, which the README recommends
+    and which MNE 1.13 renamed colin27_1020."""
+    for value in ("5", "[]", '"nomap"', '["red", 3]'):
+        (tmp_path / "bad.toml").write_text(f"[bad]\ncmap = {value}\n")
+        code, err = cli(capsys, "layout", "--look", tmp_path / "bad.toml", "-o",
+                        tmp_path / "l.png")
+        assert code == 1 and "look bad in" in err and "the cmap value must be" in err, err
+        assert "unexpected" not in err
+    code, err = cli(capsys, "layout", "--look", tmp_path / "missing.toml", "-o",
+                    tmp_path / "l.png")
+    assert code == 1 and "look file not found" in err and "missing.toml" in err
+    code, err = cli(capsys, "layout", "--bg-color", "notacolour", "-o", tmp_path / "l.png")
+    assert code == 2 and err.startswith("error: --bg-color must be a colour"), err
+    code, err = cli(capsys, "layout", "--montage", "nope", "-o", tmp_path / "l.png")
+    assert code == 2 and "standard_1020" in err
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no FutureWarning for the older name
+        assert len(montage_scene("standard_1020", (100, 100))[1]) > 80
+    assert not (tmp_path / "l.png").exists()
 
 
 # ----------------------------------------------------------------------------- looks
@@ -336,7 +487,7 @@ def test_looks_by_name_and_from_a_file(tmp_path, capsys, wav):
     code, err = cli(capsys, "layout", "--look", look, "-o", tmp_path / "l2.png")
     assert code == 1 and "mine.toml" in err and "colour" in err
     code, err = cli(capsys, "layout", "--look", "neon", "-o", tmp_path / "l2.png")
-    assert code == 1 and "neon" in err and "colorblind" in err
+    assert code == 2 and "neon" in err and "colorblind" in err
 
 
 def test_crop_may_not_cut_electrodes_off(tmp_path, picture):

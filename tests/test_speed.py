@@ -33,5 +33,5 @@ def test_the_help_says_what_each_speed_is():
 def test_an_unknown_speed_is_refused(tmp_path, capsys):
     with pytest.raises(ValueError, match="speed must be one of fastest, balanced, smallest"):
         Options(speed="warp")
-    assert main(["demo", "-o", str(tmp_path / "d.mp4"), "--speed", "warp"]) == 1
+    assert main(["demo", "-o", str(tmp_path / "d.mp4"), "--speed", "warp"]) == 2
     assert "--speed must be one of" in capsys.readouterr().err
