@@ -19,7 +19,7 @@ from ._errors import Cancelled, FastvizWarning, InputError, OptionError, OutputE
 from ._execute import Run
 from ._files import check_output
 from ._formats import FORMATS, output_format
-from ._options import options_from
+from ._plan import options_from
 from ._progress import progress_bar
 from ._render import DEFAULT_FORMAT, render_file
 
@@ -90,7 +90,13 @@ def output_paths(inputs, outdir, suffix=".mp4"):
 
 
 class Outcome(NamedTuple):
-    """What became of one input of a batch."""
+    """What became of one input of a batch (``render_batch``).
+
+    Examples
+    --------
+    >>> Outcome(Path("a.wav"), Path("out/a.mp4")).error is None
+    True
+    """
 
     input: Path
     output: Path  # None when the input named no file (an empty folder, a glob)

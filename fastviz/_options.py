@@ -6,7 +6,6 @@ docstring lists them from here, and ``Options.__post_init__`` checks them, once,
 the boundary. This module imports nothing heavy at import time, so the command line
 can build its parser before numpy, numba and MNE load.
 """
-import difflib
 import math
 from dataclasses import MISSING, dataclass, field, fields
 
@@ -228,32 +227,3 @@ def _described():
 
 Options.__doc__ = Options.__doc__.replace("{options}", _described())
 OPTION_NAMES = tuple(f.name for f in option_fields())
-
-
-def with_look(options):
-    """``options`` over their look's settings: what a call gives wins (None is not given)."""
-    if options.get("look") is None:
-        return options
-    from ._scene import load_look
-
-    look = load_look(options["look"])
-    return {**look, **{k: v for k, v in options.items() if not (k in look and v is None)}}
-
-
-def options_from(function, options):
-    """``Options(**options)``, with a misspelt keyword named as ``function``'s.
-
-    Examples
-    --------
-    >>> options_from("render", {"fsp": 25})
-    Traceback (most recent call last):
-    ...
-    TypeError: render() got an unexpected keyword argument 'fsp'; did you mean 'fps'?
-    """
-    options = with_look(options)
-    for name in options:
-        if name not in OPTION_NAMES:
-            close = difflib.get_close_matches(name, OPTION_NAMES, n=1)
-            hint = f"; did you mean {shown(close[0])}?" if close else ""
-            raise TypeError(f"{function}() got an unexpected keyword argument {shown(name)}{hint}")
-    return Options(**options)

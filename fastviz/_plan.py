@@ -5,6 +5,7 @@ to draw) and ``OutputSpec`` (what to write), which any executor runs as they are
     encode) ──▶ scene (picture, electrodes, frame size) ──▶ analysis (the audio decoded
     once; its channels read from that decode) ──▶ Plan + OutputSpec
 """
+import difflib
 import math
 import os
 import warnings
@@ -19,12 +20,13 @@ from ._command import OutputSpec
 from ._demo import demo_scene
 from ._encode import source_tag
 from ._encoders import encoder_codec
-from ._errors import FastvizWarning
+from ._errors import FastvizWarning, shown
 from ._ffmpeg import check_frame_size
-from ._formats import FORMATS, check_frames
+from ._formats import FORMATS, as_fraction, check_frames
+from ._options import OPTION_NAMES, Options
 from ._output import audio_spec, output_target
 from ._raster import FrameRenderer, values_at
-from ._scene import build_scene, look_file, scene_bands
+from ._scene import build_scene, load_look, look_file, scene_bands
 
 PREVIEW = "mp4"  # the format previews (frame, layout) show the frame of
 
@@ -64,6 +66,33 @@ def frame_values(amplitudes, rate, fps, first, stop, rows=None):
     return values if rows is None else values[:, rows]
 
 
+def with_look(options):
+    """``options`` over their look's settings: what a call gives wins (None is not given)."""
+    if options.get("look") is None:
+        return options
+    look = load_look(options["look"])
+    return {**look, **{k: v for k, v in options.items() if not (k in look and v is None)}}
+
+
+def options_from(function, options):
+    """``Options(**options)``, with a misspelt keyword named as ``function``'s.
+
+    Examples
+    --------
+    >>> options_from("render", {"fsp": 25})
+    Traceback (most recent call last):
+    ...
+    TypeError: render() got an unexpected keyword argument 'fsp'; did you mean 'fps'?
+    """
+    options = with_look(options)
+    for name in options:
+        if name not in OPTION_NAMES:
+            close = difflib.get_close_matches(name, OPTION_NAMES, n=1)
+            hint = f"; did you mean {shown(close[0])}?" if close else ""
+            raise TypeError(f"{function}() got an unexpected keyword argument {shown(name)}{hint}")
+    return Options(**options)
+
+
 def input_files(audio, opts):
     """Every file a render of ``audio`` with ``opts`` reads, from this one place: the
     audio, the picture, the electrode table, the look file. The output may be none of
@@ -73,11 +102,12 @@ def input_files(audio, opts):
 
 
 def preview_codec(opts):
-    """The ``Codec`` a preview's frame is shaped for: an MP4's by default (what a render
-    writes), or the chosen encoder's."""
+    """The ``Codec`` a preview's frame is shaped for: the ``format``'s (an MP4's by
+    default, what a render writes), or the chosen encoder's."""
+    format = opts.format or PREVIEW
     if opts.encoder is not None:
-        return encoder_codec(opts.encoder, PREVIEW, opts.transparent)
-    row = FORMATS[PREVIEW]
+        return encoder_codec(opts.encoder, format, opts.transparent)
+    row = FORMATS[format]
     return row.codecs[opts.codec or row.default_codec]
 
 
@@ -103,14 +133,15 @@ def make_scene(opts, target=None, names=None):
 
     scene = build(opts.size)
     height, width = scene.background.shape[:2]
-    widest = None if target is None else FORMATS[target.format].width
+    format = (opts.format or PREVIEW) if target is None else target.format
+    widest = FORMATS[format].width
     if opts.size is None and widest is not None and width > widest:  # a GIF for slides
         scene = build((widest, max(1, round(height * widest / width))))
         height, width = scene.background.shape[:2]
     check_frame_size(width, height)
     codec = preview_codec(opts) if target is None else target.codec
-    if target is not None:
-        check_frames(target.format, codec, width, height, target.fps)
+    if target is not None or opts.format is not None:  # a preview of a format, too
+        check_frames(format, codec, width, height, fps_of(opts, target))
     if codec.even and (width % 2 or height % 2):
         # 4:2:0 video needs even sizes: the frame gets a black column or row here, once,
         # so previews, layouts and the video show the same picture
@@ -138,8 +169,14 @@ def where(opts):
 
 
 def plan_render(audio, opts, target=None):
-    """Analyse an audio file and build the scene for ``opts`` (framed for ``target``);
-    returns ``(Plan, (channels, channel mask) of the file)``."""
+    """Analyse an audio file and build the scene for ``opts`` (framed for ``target``,
+    an ``_output.Target``; None: a preview); returns a ``Plan``."""
+    return analyse(audio, opts, target)[0]
+
+
+def analyse(audio, opts, target=None):
+    """``plan_render``, and the (channels, channel mask) of the file, read from the
+    analysis's own decode: ``(Plan, layout)``."""
     scene = make_scene(opts, target)
     renderer = make_renderer(opts, scene=scene)
     env = envelopes_of(audio, channel=opts.channel, start=opts.start,
@@ -158,7 +195,7 @@ def fps_of(opts, target):
     """The frame rate: the target's (the format's default unless given), or a preview's."""
     if target is not None:
         return target.fps
-    return FORMATS[PREVIEW].fps if opts.fps is None else Fraction(str(opts.fps))
+    return FORMATS[opts.format or PREVIEW].fps if opts.fps is None else as_fraction(opts.fps)
 
 
 def output_spec_of(target, plan, opts, inputs, audio=None, layout=None, cut=True,
@@ -185,6 +222,6 @@ def resolve(audio, output, opts, scratch_dir=None):
     ``opts``: the output checked before the analysis, the audio probed once."""
     inputs = input_files(audio, opts)
     target = output_target(output, opts, inputs)
-    plan, layout = plan_render(audio, opts, target)
+    plan, layout = analyse(audio, opts, target)
     return plan, output_spec_of(target, plan, opts, inputs, audio, layout,
                                 scratch_dir=scratch_dir)

@@ -20,14 +20,16 @@ from ._errors import FastvizError, InputError, OptionError, OutputError, shown
 from ._execute import Run
 from ._files import check_output, publish, temporary_file
 from ._formats import FORMATS, PICTURE
-from ._options import OPTION_NAMES, options_from
+from ._options import OPTION_NAMES
 from ._output import output_target
 from ._plan import (
     Plan,
+    analyse,
     frame_count,
     input_files,
     make_renderer,
     make_scene,
+    options_from,
     output_spec_of,
     plan_render,
     where,
@@ -70,7 +72,7 @@ def render_file(audio, output, opts, run, scratch_dir=None, split=None):
 
         _segmentable(target, opts, output)
         check_split(**split)  # before the analysis
-    plan, layout = plan_render(audio, opts, target)
+    plan, layout = analyse(audio, opts, target)
     spec = output_spec_of(target, plan, opts, inputs, audio, layout, scratch_dir=scratch_dir)
     return execute(plan, spec, run, "dask" if split else "local", **split)
 
@@ -319,7 +321,7 @@ def frame(audio, at, output=None, **options):
         check_output(output, opts.overwrite, inputs, format=PICTURE)
     if not (isinstance(at, (int, float, np.number)) and 0 <= at < math.inf):
         raise OptionError(f"at must be a finite number of seconds >= 0, got {shown(at)}")
-    plan = plan_render(audio, opts)[0]
+    plan = plan_render(audio, opts)
     index = math.floor(round(at * plan.fps, 9))
     if index >= plan.n_frames:
         raise InputError(f"at {at} s is past the video's end ({plan.n_frames} frames at "

@@ -146,11 +146,11 @@ def test_sound_longer_than_the_picture_is_cut_at_the_last_frame(tmp_path):
 
 def test_two_points_are_two_points_and_nan_hides_a_dot_quietly(tmp_path):
     background = np.zeros((300, 300, 3), np.uint8)
-    renderer = fastviz._render.make_renderer(fastviz.Options(
+    renderer = fastviz._plan.make_renderer(fastviz.Options(
         background=background, electrodes=((100, 50), (200, 250))))
     assert list(renderer.xs) == [100, 200] and list(renderer.ys) == [50, 250]
     with pytest.raises(fastviz.InputError, match="column_stack"):
-        fastviz._render.make_renderer(fastviz.Options(
+        fastviz._plan.make_renderer(fastviz.Options(
             background=background, electrodes=np.zeros((2, 5))))
     data = np.vstack([np.linspace(0, 1, 50), np.full(50, np.nan)])
     with warnings.catch_warnings():  # an all-NaN electrode used to warn "All-NaN slice"

@@ -1,4 +1,5 @@
 """Bad input gets a clear error, a non-zero exit, and nothing is lost or left behind."""
+import dataclasses
 import os
 import signal
 import subprocess
@@ -142,7 +143,8 @@ def test_files_and_the_machine_are_errors_not_usage(tmp_path, wav, capsys):
 
 def test_ffmpeg_refusing_settings_shows_its_words(tmp_path):
     writer = VideoWriter(tmp_path / "o.mp4", (64, 48), 30)
-    writer.preset = "nonsense"  # past the up-front check: what ffmpeg says must show
+    # past the up-front check (the writer trusts its spec): what ffmpeg says must show
+    writer.spec = dataclasses.replace(writer.spec, preset="nonsense")
     with pytest.raises(EncodeError) as info:
         with writer as video:
             for _ in range(50):

@@ -9,8 +9,9 @@ import fastviz
 from fastviz._analysis import FREQS
 from fastviz._demo import demo_scene
 from fastviz._errors import InputError
+from fastviz._options import Options
+from fastviz._plan import make_renderer, make_scene, plan_render
 from fastviz._raster import YCBCR
-from fastviz._render import Options, make_renderer, make_scene, plan_render
 from fastviz._scene import (
     auto_dot_size,
     build_scene,
