@@ -18,10 +18,10 @@ from ._encode import read_source_tag, source_tag
 from ._errors import Cancelled, FastvizWarning, InputError, OptionError, OutputError
 from ._execute import Run
 from ._files import check_output
-from ._formats import FORMATS, output_format
+from ._formats import DEFAULT_FORMAT, FORMATS, output_format
 from ._plan import options_from
 from ._progress import progress_bar
-from ._render import DEFAULT_FORMAT, render_file
+from ._render import render_file
 
 # What a folder's audio files end with; a file named on its own is taken whatever its name.
 AUDIO_EXTENSIONS = frozenset({".aac", ".aif", ".aifc", ".aiff", ".ape", ".au", ".caf", ".flac",

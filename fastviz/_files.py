@@ -95,7 +95,8 @@ def check_output(path, overwrite=False, inputs=(), format=None):
     """Refuse an output that exists (unless ``overwrite``), that is not a plain file,
     or that is one of ``inputs``; returns the path (for frames, their pattern).
 
-    The format comes from the name (``output_format``), or ``format``; ``PICTURE`` is
+    The format comes from the name (``output_format``), or ``format``, resolved and
+    checked against the name before (``_output``); ``PICTURE`` is
     one PNG picture (``frame``, ``layout``), which a plain ``NAME.png`` always names:
     numbered PNG frames are a folder or a ``%05d.png`` pattern (see ``check_sequence``).
 
@@ -111,7 +112,8 @@ def check_output(path, overwrite=False, inputs=(), format=None):
             raise OptionError(f"output {path}: this writes one PNG picture, so name it "
                               "NAME.png")
     else:
-        format = output_format(path, format)[0]
+        if format is None:  # a render resolved its format before (``output_format``)
+            format = output_format(path)[0]
         sequence = FORMATS[format].sequence is not None
         pattern = frames_pattern(path) if sequence else None
         if sequence and pattern is None:

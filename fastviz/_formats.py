@@ -177,6 +177,7 @@ def nv12_picture(rgb, width, height):
 
 
 SUFFIXES = {suffix: name for name, row in FORMATS.items() for suffix in row.suffixes}
+DEFAULT_FORMAT = "mp4"  # what a batch writes, and what a preview's frame is shaped for
 SEQUENCE = next(name for name, row in FORMATS.items() if row.sequence)  # PNG frames
 FRAME_PATTERN = FORMATS[SEQUENCE].sequence
 PICTURE = "picture"  # check_output's format for one PNG picture (previews)

@@ -73,6 +73,7 @@ def output_target(output, opts, inputs):
 
 def retarget(spec, output):
     """``spec`` written to ``output`` instead, checked as its own output was."""
+    output_format(output, spec.format, transparent=spec.transparent)
     path = check_output(output, spec.overwrite, spec.inputs, spec.format)
     return replace(spec, path=path, named=Path(output))
 

@@ -22,13 +22,11 @@ from ._encode import source_tag
 from ._encoders import encoder_codec
 from ._errors import FastvizWarning, shown
 from ._ffmpeg import check_frame_size
-from ._formats import FORMATS, as_fraction, check_frames
+from ._formats import DEFAULT_FORMAT, FORMATS, as_fraction, check_frames
 from ._options import OPTION_NAMES, Options
 from ._output import audio_spec, output_target
 from ._raster import FrameRenderer, values_at
 from ._scene import build_scene, load_look, look_file, scene_bands
-
-PREVIEW = "mp4"  # the format previews (frame, layout) show the frame of
 
 
 @dataclass(frozen=True)
@@ -104,7 +102,7 @@ def input_files(audio, opts):
 def preview_codec(opts):
     """The ``Codec`` a preview's frame is shaped for: the ``format``'s (an MP4's by
     default, what a render writes), or the chosen encoder's."""
-    format = opts.format or PREVIEW
+    format = opts.format or DEFAULT_FORMAT
     if opts.encoder is not None:
         return encoder_codec(opts.encoder, format, opts.transparent)
     row = FORMATS[format]
@@ -133,7 +131,7 @@ def make_scene(opts, target=None, names=None):
 
     scene = build(opts.size)
     height, width = scene.background.shape[:2]
-    format = (opts.format or PREVIEW) if target is None else target.format
+    format = (opts.format or DEFAULT_FORMAT) if target is None else target.format
     widest = FORMATS[format].width
     if opts.size is None and widest is not None and width > widest:  # a GIF for slides
         scene = build((widest, max(1, round(height * widest / width))))
@@ -195,7 +193,7 @@ def fps_of(opts, target):
     """The frame rate: the target's (the format's default unless given), or a preview's."""
     if target is not None:
         return target.fps
-    return FORMATS[opts.format or PREVIEW].fps if opts.fps is None else as_fraction(opts.fps)
+    return FORMATS[opts.format or DEFAULT_FORMAT].fps if opts.fps is None else as_fraction(opts.fps)
 
 
 def output_spec_of(target, plan, opts, inputs, audio=None, layout=None, cut=True,

@@ -36,7 +36,6 @@ from ._plan import (
 )
 from ._scene import projected_scene, scene_bands
 
-DEFAULT_FORMAT = "mp4"  # what a batch writes, and what previews are shaped for
 # How a resolved render is executed: a name -> (module, function taking the plan, the
 # output spec, a Run and the executor's own settings). A new way (a service's worker
 # pool) is one row; the modules load only when used.
@@ -269,11 +268,11 @@ def render_signal(data, output, rate=None, *, audio=None, scaling="minmax",
     return execute(plan, spec, Run(opts.jobs, opts.progress))
 
 
-def _write_png(picture, output, overwrite, inputs):
-    """Save an (H, W, 3) uint8 picture as a PNG, complete or not at all."""
+def _write_png(picture, path, overwrite, inputs):
+    """Save an (H, W, 3) uint8 picture as a PNG at ``path`` (checked before the work
+    by ``check_output``), complete or not at all."""
     from PIL import Image
 
-    path = check_output(output, overwrite, inputs, format=PICTURE)
     part = temporary_file(path)
     try:
         try:
@@ -318,7 +317,7 @@ def frame(audio, at, output=None, **options):
     opts = options_from("frame", options)
     inputs = input_files(audio, opts)
     if output is not None:
-        check_output(output, opts.overwrite, inputs, format=PICTURE)
+        output = check_output(output, opts.overwrite, inputs, format=PICTURE)
     if not (isinstance(at, (int, float, np.number)) and 0 <= at < math.inf):
         raise OptionError(f"at must be a finite number of seconds >= 0, got {shown(at)}")
     plan = plan_render(audio, opts)
@@ -362,7 +361,7 @@ def layout(output=None, **options):
     opts = options_from("layout", options)
     inputs = input_files(None, opts)
     if output is not None:
-        check_output(output, opts.overwrite, inputs, format=PICTURE)
+        output = check_output(output, opts.overwrite, inputs, format=PICTURE)
     scene = make_scene(opts)
     picture = draw_layout(scene, scene_bands(scene, len(FREQS), opts.bands_by, where(opts)))
     if output is not None:
