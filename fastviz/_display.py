@@ -21,12 +21,22 @@ from ._formats import FORMATS, SUFFIXES
 
 def png_bytes(picture, compress_level=1):
     """An (H, W, 3|4) uint8 picture as PNG bytes; level 1 compresses an 800 x 600 frame
-    in a few milliseconds (the default, 6, takes several times longer)."""
+    in about 20 ms (the default, 6, takes several times longer)."""
     from PIL import Image
 
     buffer = io.BytesIO()
     Image.fromarray(np.asarray(picture)).save(buffer, format="PNG",
                                                compress_level=compress_level)
+    return buffer.getvalue()
+
+
+def jpeg_bytes(picture, quality=90):
+    """An (H, W, 3) uint8 picture as JPEG bytes: 2 ms at 800 x 600 against PNG's 20, and
+    a quarter of the bytes to send, which is what a slider's redraw waits for."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(picture)).save(buffer, format="JPEG", quality=quality)
     return buffer.getvalue()
 
 
@@ -106,7 +116,8 @@ def video(path, format):
 
 def preview(prepared, at=0.0):
     """An ipywidgets slider over the time of ``prepared`` (a ``Prepared``) above the
-    frame at that time, redrawn from ``prepared.frame`` as the slider moves."""
+    frame at that time, redrawn from ``prepared.frame`` as the slider moves (sent as
+    JPEG: a preview, redrawn as fast as the raster allows)."""
     try:
         import ipywidgets
     except ImportError:
@@ -117,10 +128,10 @@ def preview(prepared, at=0.0):
         value=min(float(at), float(last)), min=0.0, max=float(last),
         step=float(1 / prepared.fps), description="t (s)", readout_format=".2f",
         continuous_update=True, layout=ipywidgets.Layout(width="100%"))
-    image = ipywidgets.Image(value=png_bytes(prepared.frame(slider.value)), format="png")
+    image = ipywidgets.Image(value=jpeg_bytes(prepared.frame(slider.value)), format="jpeg")
 
     def show(change):
-        image.value = png_bytes(prepared.frame(change["new"]))
+        image.value = jpeg_bytes(prepared.frame(change["new"]))
 
     slider.observe(show, names="value")
     return ipywidgets.VBox([image, slider])
