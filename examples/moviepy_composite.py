@@ -19,15 +19,15 @@ output = sys.argv[1] if len(sys.argv) > 1 else "moviepy_composite.mp4"
 with tempfile.TemporaryDirectory() as tmp:
     song = fastviz.demo_audio(Path(tmp) / "song.wav")
     # transparent: make_frame gives the dots' own colours, make_mask their coverage
-    dots = fastviz.prepare(song, duration=3, size=(400, 300), fps=24, transparent=True,
+    dots = fastviz.prepare(song, duration=2, size=(320, 240), fps=24, transparent=True,
                            progress=False)
     overlay = VideoClip(dots.make_frame, duration=dots.duration)
     overlay = overlay.with_mask(VideoClip(dots.make_mask, is_mask=True,
                                           duration=dots.duration))
-    ramp = np.linspace(20, 90, 360)[:, None, None] * np.array([0.3, 0.5, 1.0])
-    backdrop = ImageClip(np.broadcast_to(ramp, (360, 640, 3)).astype(np.uint8),
+    ramp = np.linspace(20, 90, 270)[:, None, None] * np.array([0.3, 0.5, 1.0])
+    backdrop = ImageClip(np.broadcast_to(ramp, (270, 480, 3)).astype(np.uint8),
                          duration=dots.duration)
-    clip = CompositeVideoClip([backdrop, overlay.with_position((120, 30))])
+    clip = CompositeVideoClip([backdrop, overlay.with_position((80, 15))])
     clip = clip.with_audio(AudioFileClip(str(song)).subclipped(0, dots.duration))
     clip.write_videofile(output, fps=24, codec="libx264", audio_codec="aac", logger=None)
 print(f"wrote {output}")
