@@ -43,9 +43,9 @@ def song(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def long_wav(tmp_path_factory):
-    """60 s of noise at 16 kHz: an analysis of six blocks."""
+    """120 s of noise at 16 kHz: an analysis of twelve blocks, half a second or more."""
     path = tmp_path_factory.mktemp("long") / "long.wav"
-    noise = np.random.default_rng(0).standard_normal(60 * 16000) * 3000
+    noise = np.random.default_rng(0).standard_normal(120 * 16000) * 3000
     wavfile.write(path, 16000, noise.astype(np.int16))
     return path
 
@@ -126,27 +126,27 @@ def test_progress_reports_the_analysis_then_the_frames(tmp_path, long_wav):
     assert analysis and calls[:len(analysis)] == analysis  # the first phase comes first
     assert all(left is None for *_, left in analysis)
     assert [d for _, d, _, _ in analysis] == sorted(d for _, d, _, _ in analysis)
-    assert frames[0][1:] == (0, 600, None) and frames[-1][1:] == (600, 600, 0.0)
+    assert frames[0][1:] == (0, 1200, None) and frames[-1][1:] == (1200, 1200, 0.0)
     assert [d for _, d, _, _ in frames] == sorted(d for _, d, _, _ in frames)
     assert len(calls) <= elapsed / 0.1 + 4  # a bounded rate, and always the end
     assert threads == {threading.get_ident()}  # from the rendering thread
 
 
 def test_cancel_during_the_analysis_stops_it_and_leaves_nothing(tmp_path, long_wav):
-    asked = threading.Event()
-    seen = []
+    seen, asks = [], []
 
-    def progress(done, total, left):
-        seen.append(done)
-        asked.set()  # the analysis has begun: stop it
+    def cancel():  # asked as the analysis starts, then at most every 0.1 s as it reads
+        asks.append(1)
+        return len(asks) > 1
 
     with pytest.raises(Cancelled, match="analysis of .*long.wav"):
-        fastviz.render(long_wav, tmp_path / "o.mp4", size=(64, 48), progress=progress,
-                       cancel=asked.is_set)
-    assert max(seen) < 60 * 30  # stopped before the analysis ended
+        fastviz.render(long_wav, tmp_path / "o.mp4", size=(64, 48),
+                       progress=lambda *report: seen.append(report), cancel=cancel)
+    assert all(total is None for _, total, _ in seen)  # no frame phase began
     assert not (tmp_path / "o.mp4").exists() and left_behind(tmp_path) == ([], [], [])
-    with pytest.raises(Cancelled):  # a prepared render's analysis too
-        fastviz.prepare(long_wav, progress=progress, cancel=asked.is_set)
+    asks.clear()
+    with pytest.raises(Cancelled, match="analysis of"):  # a prepared render's too
+        fastviz.prepare(long_wav, progress=False, cancel=cancel)
 
 
 def test_cancel_a_signal_render_and_a_batch(tmp_path, long_wav):
@@ -164,6 +164,14 @@ def test_cancel_a_signal_render_and_a_batch(tmp_path, long_wav):
     assert "envelopes_of" in {code.co_name for code in _frames(stopped.value.__traceback__)}
     assert not list((tmp_path / "out").iterdir())
     assert left_behind(tmp_path) == ([], [], [])
+
+
+def test_a_batch_reports_files(tmp_path, song):
+    calls = []
+    outcomes = fastviz.render_batch([song], tmp_path / "out", size=(64, 48),
+                                    preset="ultrafast", progress=lambda *a: calls.append(a))
+    assert outcomes[0].error is None
+    assert calls[0] == (0, 1, None) and calls[-1] == (1, 1, 0.0)
 
 
 def _frames(traceback):
