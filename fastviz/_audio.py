@@ -57,7 +57,7 @@ class AudioStream:
         except BaseException:
             self.close()
             raise
-        self.channel = channel
+        self.channel, self.start = channel, start
 
     def _decode(self, inputs, filters):
         """Start ffmpeg decoding to 32-bit float WAV on a pipe, watched for stalls."""
@@ -153,7 +153,9 @@ class AudioStream:
         if self._proc.wait() != 0:
             self._fail()
         if total == 0:
-            raise InputError(f"no audio samples in {self.path} (is --start past its end?)")
+            if self.start:
+                raise InputError(f"start {self.start} s is past the end of {self.path}")
+            raise InputError(f"no audio samples in {self.path}")
 
     def close(self):
         self._watchdog.stop()

@@ -317,7 +317,8 @@ def output_format(path, format=None, codec=None, transparent=False):
         format = named
         if format is None:
             raise OptionError(f"output {path}: fastviz writes {_described(FORMATS)}; "
-                              f"{Path(path).suffix or 'no extension'} names none of them")
+                              + (f"{Path(path).suffix} is none of them" if Path(path).suffix
+                                 else "format must be given for a name without an extension"))
     elif format not in FORMATS:
         raise OptionError(f"format must be one of {', '.join(FORMATS)}, got {shown(format)}")
     elif named is not None and named != format:

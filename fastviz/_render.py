@@ -329,7 +329,8 @@ def frame(audio, at, output=None, **options):
     plan = plan_render(audio, opts)
     index = math.floor(round(at * plan.fps, 9))
     if index >= plan.n_frames:
-        raise InputError(f"at {at} s is past the video's end ({plan.n_frames} frames at "
+        raise InputError(f"at must be within the video: {at} s is past the video's end "
+                         f"({plan.n_frames} frames at "
                          f"{plan.fps} fps, {float(plan.n_frames / plan.fps):.3f} s)")
     picture = plan.renderer.frames(plan.values(index, index + 1))[0]
     if output is not None:

@@ -193,7 +193,7 @@ def _parser():
     where.add_argument("--outdir", help="render each input to OUTDIR/NAME.mp4 (or the "
                        "--format's extension); existing videos are skipped (a rerun "
                        "resumes) unless -y")
-    dask = render.add_argument_group("Dask (pip install 'dask[distributed]')")
+    dask = render.add_argument_group("Dask (pip install '.[dask]' in fastviz's folder)")
     dask.add_argument("--scheduler", help="local, local:N (N worker processes here) or "
                       "tcp://HOST:PORT of a running Dask scheduler")
     dask.add_argument("--segments", type=int, help="split the video into N segments, "
