@@ -66,8 +66,9 @@ class Format:
     its rate (None: any); ``fps``: its default frame rate; ``width``: its largest width
     when no size is given (None: the picture's); ``sequence``: the name pattern of
     numbered frames in a folder of their own, written instead of one file (None: one
-    file); ``segments``: the codecs that render in segments on Dask
-    and join by stream copy; ``words``: how a message names it (default its suffixes).
+    file); ``segments``: the codecs that render in segments on Dask and join by stream
+    copy; ``words``: how a message names it (default its suffixes); ``tags``: whether it
+    holds tags (the source tag a batch resumes by).
     """
 
     muxer: str
@@ -82,6 +83,7 @@ class Format:
     sequence: str = None
     segments: tuple = ()
     words: str = None
+    tags: bool = True
 
     @property
     def alpha(self):
@@ -128,7 +130,7 @@ FORMATS = {
         "split[a][b];[a]palettegen=stats_mode=diff[p];"
         "[b][p]paletteuse=dither=bayer:bayer_scale=5:diff_mode=rectangle"))},
                   suffixes=(".gif",), frames="rgb24", max_fps=Fraction(50), fps=Fraction(15),
-                  width=480),
+                  width=480, tags=False),
     "png": Format("image2", {"png": Codec("png", pix_fmt="rgb24", alpha_pix_fmt="rgba",
                                           matrix=None)},
                   suffixes=(".png",), muxer_settings=("-start_number", "0"), frames="rgb24",

@@ -168,9 +168,10 @@ def _add_options(sub, command):
         kwargs = dict(dest=f.name, help=meta["help"].replace("%", "%%"))
         if meta["switch"]:
             kwargs.update(action="store_true", default=None)
-        else:
-            kwargs.update(choices=meta["choices"],
-                          type=_parsed(meta["parse"]) if meta["parse"] else None)
+        else:  # int and float as argparse names them ("invalid int value")
+            parse = meta["parse"]
+            kwargs.update(choices=meta["choices"], type=parse if parse in (int, float, None)
+                          else _parsed(parse))
         groups[group].add_argument(*flags, **kwargs)
     sub.add_argument("-q", "--quiet", action="store_true", help=QUIET[command])
     sub.add_argument("--debug", action="store_true", help="show a traceback with an error")
