@@ -12,6 +12,7 @@ from scipy.io import wavfile
 
 from fastviz import FrameRenderer
 from fastviz._distributed import encode_segment, join_segments, segment_bounds
+from fastviz._output import output_spec
 
 from ._common import (
     RATE,
@@ -52,8 +53,10 @@ class Segment:
         self.tmp.cleanup()
 
     def _encode(self, preset, values=None):
-        encode_segment(self.renderer, self.values if values is None else values, 30,
-                       self.path, preset=preset, jobs=1)
+        values = self.values if values is None else values
+        spec = output_spec(self.path, self.renderer.nv12_size, 30, pixel_format="nv12",
+                           preset=preset, overwrite=True, n_frames=len(values))
+        encode_segment(self.renderer, values, spec, jobs=1)
 
     def time_encode_segment(self, size, preset):
         self._encode(preset)
@@ -90,13 +93,17 @@ class Join:
         wavfile.write(self.wav, RATE, test_signal(JOIN_SECONDS, rng))
         self.parts = []
         for i, (first, stop) in enumerate(segment_bounds(len(values), segments)):
-            path = encode_segment(renderer, values[first:stop], 30, tmp / f"part-{i}.mp4")
-            self.parts.append((path, stop - first))
-        self.out = tmp / "joined.mp4"
+            spec = output_spec(tmp / f"part-{i}.mp4", renderer.nv12_size, 30,
+                               pixel_format="nv12", overwrite=True, n_frames=stop - first)
+            self.parts.append((encode_segment(renderer, values[first:stop], spec), stop - first))
+        self.specs = {audio: output_spec(tmp / "joined.mp4", renderer.nv12_size, 30,
+                                         pixel_format="nv12", overwrite=True,
+                                         audio=self.wav if audio else None,
+                                         n_frames=len(values))
+                      for audio in (True, False)}
 
     def teardown(self, segments, audio):
         self.tmp.cleanup()
 
     def time_join(self, segments, audio):
-        join_segments(self.parts, self.out, 30, audio=self.wav if audio else None,
-                      overwrite=True)
+        join_segments(self.parts, self.specs[audio])

@@ -6,7 +6,9 @@ import numpy as np
 from scipy.io import wavfile
 
 import fastviz
-from fastviz._render import Options, frame_values, iter_frames, make_renderer
+from fastviz._execute import iter_frames
+from fastviz._options import Options
+from fastviz._plan import frame_values, make_renderer
 
 from ._common import RATE, SIZES, ChildrenPeakMemory, parse_size, test_signal
 

@@ -94,7 +94,7 @@ EQ_SPEEDS = ("fastest", "balanced", "smallest")
 
 def n_pair():
     """Frames in the floor's pair: N_PAIR, or all of a shorter audio's."""
-    from fastviz._render import frame_count
+    from fastviz._plan import frame_count
 
     return min(N_PAIR, frame_count(args.seconds, FPS))
 
@@ -181,14 +181,12 @@ def child_floor(tmp, out, preset):
     """The frames fastviz would encode, all drawn before the first is written, then fed
     to fastviz's VideoWriter (its ffmpeg command, NV12 in) as ``write_video`` feeds it."""
     from fastviz import VideoWriter
-    from fastviz._render import CHUNK_FRAMES, options_from, plan_render
+    from fastviz._execute import CHUNK_FRAMES
+    from fastviz._plan import options_from, resolve
 
-    opts = options_from("render", _pair_options(tmp, preset))
-    plan = plan_render(tmp / "song.wav", opts)  # the analysis fastviz does
-    writer = VideoWriter(out, plan.renderer.nv12_size, plan.fps, audio=plan.audio,
-                         audio_start=plan.audio_start, audio_duration=plan.audio_duration,
-                         preset=opts.preset, crf=opts.crf, pixel_format="nv12",
-                         overwrite=True, n_frames=plan.n_frames)
+    opts = options_from("render", dict(_pair_options(tmp, preset), overwrite=True))
+    plan, spec = resolve(tmp / "song.wav", out, opts)  # the analysis fastviz does
+    writer = VideoWriter.from_spec(spec)  # the very command render runs
     with writer:  # ffmpeg starts, then the kernel loads, as in write_video: both kept
         plan.renderer.frames_nv12(plan.values(0, 1))
         start, cpu = time.perf_counter(), time.process_time()
@@ -421,7 +419,7 @@ def main():
 def _opts(spec):
     """Hidden child options and a label for a fastviz setting (speed or preset + CRF)."""
     if "speed" in spec:
-        from fastviz._encode import SPEEDS
+        from fastviz._formats import SPEEDS
 
         preset, crf = SPEEDS[spec["speed"]]
         return (["--speed", spec["speed"]],

@@ -35,7 +35,7 @@ def scene_plans(tmp, seconds):
     import compare
 
     from fastviz._demo import jingle_bells
-    from fastviz._render import options_from, plan_render
+    from fastviz._plan import options_from, plan_render
 
     compare.args = argparse.Namespace(seconds=seconds)
     make_inputs(tmp, seconds)

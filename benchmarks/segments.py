@@ -39,7 +39,10 @@ from fastviz._distributed import (
     render_segments,
     segment_bounds,
 )
-from fastviz._render import Options, plan_render, write_video
+from fastviz._execute import Run, write_video
+from fastviz._options import Options
+from fastviz._output import output_spec, retarget
+from fastviz._plan import resolve
 
 PAGE_KB = 4
 
@@ -129,11 +132,12 @@ def main():
         # the scene the README's numbers were measured on: stretched, the post's dots
         options = Options(size=size, preset=args.preset, progress=False, overwrite=True,
                           fit="stretch", dot_size=100.0)
-        plan = plan_render(wav, options)
+        plan, spec = resolve(wav, tmp / "single.mp4", options)
         n = plan.n_frames
+        run = Run(progress=False)
 
         print(f"\n{'run':<36} {'wall s':>7} {'frames/s':>9}")
-        wall, _ = timed(write_video, plan, tmp / "single.mp4", options)
+        wall, _ = timed(write_video, plan, spec, run)
         print(f"{'one stream (write_video)':<36} {wall:>7.1f} {n / wall:>9.1f}", flush=True)
         begin = time.perf_counter()
         with connect(scheduler=f"local:{args.workers}") as client:
@@ -141,8 +145,8 @@ def main():
             print(f"{f'LocalCluster start, {args.workers} workers':<36} {start:>7.1f}")
             pids = list(client.run(os.getpid).values())
             with TreePeaks(pids) as trees:
-                wall, _ = timed(render_segments, plan, tmp / "segments.mp4", options,
-                                client=client)
+                wall, _ = timed(render_segments, plan, retarget(spec, tmp / "segments.mp4"),
+                                run, client=client)
             python = [vm_hwm_mb(pid) for pid in pids]
         n_segments = count_segments(n, plan.fps, args.workers)
         label = f"segments ({n_segments}), join included"
@@ -161,9 +165,10 @@ def main():
             encode = 0.0
             for (path, _), (first, stop) in zip(parts, bounds):
                 encode += timed(encode_segment, plan.renderer, plan.values(first, stop),
-                                plan.fps, path, preset=args.preset, crf=20)[0]
-            join, out = timed(join_segments, parts, tmp / "joined.mp4", plan.fps, audio=wav,
-                              overwrite=True)
+                                spec.video_only(path, stop - first))[0]
+            join, out = timed(join_segments, parts, output_spec(
+                tmp / "joined.mp4", plan.renderer.nv12_size, plan.fps, audio=wav,
+                pixel_format="nv12", overwrite=True, n_frames=n))
             print(f"{len(bounds):>8} {encode:>9.1f} {join:>7.2f} "
                   f"{out.stat().st_size / 1e6:>6.1f}", flush=True)
             for path, _ in parts:

@@ -58,6 +58,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ._audio import AudioStream, as_channels_first, check_channel
 from ._errors import InputError, OptionError, shown
+from ._options import SAMPLINGS
 
 ANALYSIS_RATE = 22050
 DECIM = 800
@@ -66,7 +67,6 @@ N_CYCLES = 7.0
 LOWPASS_HZ = 5.0
 SCALE_RANGE = (0.0, 1.6)
 MAX_FACTOR = 2560  # bound on the resampling factors; 384 kHz (147 / 2560) stays exact
-SAMPLINGS = ("interval", "instant")
 WIDTH_SIGMAS = 6.0  # a band's spectrum is kept to +- 6 of its sigmas: gain 1.5e-8 at the cut
 OFFSET_SECONDS = 10.0  # the offset removed is the mean of this much audio from the start
 # A band whose fitted range is under this fraction of its peak is steady (a test tone, a
@@ -97,6 +97,9 @@ class Envelopes:
         The columns the audio fully covers: their wavelets, intervals and low-pass
         taps lie inside the audio, so their values do not depend on where it ends.
         ``scaled`` fits the scaling on them. By default every column.
+    channels, channel_mask : int
+        The source file's channel count and speaker layout (``AudioStream``'s), read
+        from the decode itself so a render probes its audio once; None and 0 for arrays.
 
     Examples
     --------
@@ -113,6 +116,8 @@ class Envelopes:
     duration: float
     dark: np.ndarray = None
     covered: slice = None
+    channels: int = None
+    channel_mask: int = 0
 
     def __post_init__(self):
         if self.dark is None:
@@ -183,12 +188,22 @@ def audio_envelopes(audio, rate=None, *, channel=None, start=None, duration=None
     freqs = np.asarray(freqs, dtype=float)
     if freqs.ndim != 1 or not len(freqs) or freqs.min() <= 0 or freqs.max() >= ANALYSIS_RATE / 2:
         raise OptionError(f"freqs must lie in (0, {ANALYSIS_RATE / 2}) Hz, got {freqs}")
+    return envelopes_of(audio, rate, channel=channel, start=start, duration=duration,
+                        freqs=freqs, n_cycles=n_cycles, lowpass=lowpass, sampling=sampling,
+                        block_seconds=block_seconds)
+
+
+def envelopes_of(audio, rate=None, *, channel=None, start=None, duration=None, freqs=FREQS,
+                 n_cycles=N_CYCLES, lowpass=LOWPASS_HZ, sampling="interval",
+                 block_seconds=60.0):
+    """``audio_envelopes`` of arguments checked before (a render's ``Options``)."""
+    freqs = np.asarray(freqs, dtype=float)
     if isinstance(audio, (str, bytes)) or hasattr(audio, "__fspath__"):
         with AudioStream(audio, channel, start, duration) as stream:
             _check_some_band_held(stream.rate, freqs, n_cycles, stream.path)
             values, n, env_rate, reach = _envelopes(stream.blocks(), stream.rate, freqs,
                                                     n_cycles, sampling, block_seconds)
-        rate = stream.rate
+        rate, source = stream.rate, (stream.channels, stream.channel_mask)
     else:
         samples = as_channels_first(audio)
         check_channel(channel, len(samples), "the audio")
@@ -198,6 +213,7 @@ def audio_envelopes(audio, rate=None, *, channel=None, start=None, duration=None
         _check_some_band_held(rate, freqs, n_cycles, "the audio")
         values, n, env_rate, reach = _envelopes([samples], rate, freqs, n_cycles, sampling,
                                                 block_seconds)
+        source = (None, 0)
     taps = 0
     if lowpass is not None:
         values = mne.filter.filter_data(values, env_rate, None, lowpass, verbose="error")
@@ -215,7 +231,7 @@ def audio_envelopes(audio, rate=None, *, channel=None, start=None, duration=None
     first = math.ceil(reach / DECIM) + taps
     stop = math.floor((n_analysis - 1 - reach) / DECIM) - taps + 1
     covered = slice(first, stop) if stop > first else None
-    return Envelopes(values, env_rate, freqs, n / rate, dark, covered)
+    return Envelopes(values, env_rate, freqs, n / rate, dark, covered, *source)
 
 
 def _check_some_band_held(rate, freqs, n_cycles, source):

@@ -12,6 +12,8 @@ import contextlib
 import contextvars
 import functools
 import os
+import re
+import shlex
 import signal
 import subprocess
 import threading
@@ -20,7 +22,7 @@ from pathlib import Path
 
 import imageio_ffmpeg
 
-from ._errors import FastvizError, OptionError
+from ._errors import EncodeError, FastvizError, OptionError
 
 STOP_SIGNALS = {getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
                 if hasattr(signal, name)}
@@ -111,11 +113,8 @@ def plain_input(path):
 def safe_demuxers():
     """The bundled ffmpeg's demuxers (``ffmpeg -demuxers``) but devices and
     ``UNSAFE_DEMUXERS``."""
-    proc, log, _ = start(["-demuxers"], stdout=subprocess.PIPE)
-    listing = proc.stdout.read().decode(errors="replace")
-    proc.wait()
     names = []
-    for row in listing.split(" ---", 1)[-1].splitlines():  # " D d name  description"
+    for row in listing(["-demuxers"]).split(" ---", 1)[-1].splitlines():  # " D d name  description"
         flags, words = row[1:4], row[4:].split()
         if words and flags[0] == "D" and flags[2] != "d" and not (
                 set(words[0].split(",")) & UNSAFE_DEMUXERS):
@@ -163,6 +162,45 @@ def start(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, cwd=None):
             owned.processes[:] = [p for p in owned.processes if p.returncode is None]
             owned.processes.append(proc)
         return proc, LogCatcher(proc.stderr), cmd
+
+
+def failure(what, proc, log, command, where=""):
+    """The ``EncodeError`` of an ffmpeg that failed: ``what`` failed, how it ended,
+    ``where``, the command and the last lines it said. The one way every run of ffmpeg
+    reports."""
+    code = proc.returncode
+    how = (f"killed by {signal.Signals(-code).name}" if code is not None and code < 0
+           else f"exit code {code}")  # killed: ffmpeg could say nothing
+    return EncodeError(f"{what} ({how}){where}\ncommand: {shlex.join(command)}\n"
+                       f"ffmpeg said:\n{log.tail()}")
+
+
+def first_words(log):
+    """ffmpeg's first line of complaint (``log``, a ``LogCatcher``), without its
+    ``[muxer @ 0x...]`` prefix and cut short: the cause comes first, the consequences
+    after it, each one line."""
+    line = log.tail().splitlines()[0]
+    line = re.sub(r"^(\[[^]]*\]\s*)+", "", line).strip()
+    return line if len(line) <= 160 else line[:157] + "..."
+
+
+def finish(proc, log, command, what):
+    """Wait for ``proc``; a ``failure`` saying ``what`` failed unless it exits cleanly."""
+    if proc.wait() != 0:
+        raise failure(what, proc, log, command)
+
+
+def run(args, what, cwd=None):
+    """Run ffmpeg with ``args`` to its end (``start``, then ``finish``)."""
+    finish(*start(args, cwd=cwd), what)
+
+
+def listing(args):
+    """What ffmpeg prints on stdout for ``args`` (``-encoders``, ``-h encoder=X``)."""
+    proc, _, _ = start(args, stdout=subprocess.PIPE)
+    text = proc.stdout.read().decode(errors="replace")
+    proc.wait()
+    return text
 
 
 _holds = 0  # open signals_held blocks in the main thread

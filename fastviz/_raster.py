@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from ._encode import YCBCR, nv12_picture
 from ._errors import InputError, OptionError, shown
 from ._ffmpeg import check_frame_size
+from ._formats import YCBCR, nv12_picture
 from ._kernels import _render_frames, _render_frames_nv12
 from ._scene import _resized, _rgba, auto_dot_size, load_background
 

@@ -10,7 +10,8 @@ import threading
 import warnings
 
 from . import __version__
-from ._errors import FastvizError, FastvizWarning, OptionError, shown
+from ._errors import FastvizError, FastvizWarning, OptionError
+from ._options import OUTPUT, SCENE, option_fields
 from ._progress import stderr
 
 EPILOG = """examples:
@@ -33,10 +34,9 @@ stopped by SIGINT (Ctrl-C), SIGTERM, SIGHUP. Nothing is left at the output path
 unless the video is complete."""
 
 # Library messages name Python keywords; the command line names its flags instead.
-_OPTIONS = ("background", "electrodes", "size", "fps", "jobs", "crf", "preset", "start",
-            "duration", "channel", "cmap", "segments", "segment_seconds", "scheduler",
-            "montage", "fit", "bg_color", "bands_by", "dot_size", "at", "format", "codec",
-            "transparent", "encoder", "speed", "look", "sampling")
+_SPLIT = ("segments", "segment_seconds", "scheduler", "at")  # the command line's own
+_OPTIONS = (*(f.name for f in option_fields() if f.metadata["commands"]
+              and not f.metadata["flags"]), *_SPLIT)
 _FLAGS = {"overwrite=True": "-y", "electrodes=...": "--electrodes",
           **{name: f"--{name.replace('_', '-')}" for name in _OPTIONS}}
 _KEYWORD = re.compile(r"\b(overwrite=True|electrodes=\.\.\.|"
@@ -135,23 +135,46 @@ def _in_the_render(frame):
     return False
 
 
-def _size(text):
-    try:
-        width, height = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"size must look like 1280x720, got "
-                                         f"{shown(text)}") from None
-    return width, height
+def _parsed(parse):
+    """An argparse type of an option's ``parse``: its ``ValueError`` as a usage error."""
+    def convert(text):
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    convert.__name__ = parse.__name__  # argparse names a failed type by it
+    return convert
 
 
-def _dot_size(text):
-    if text == "auto":
-        return text
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"dot size is a number of points or auto, got "
-                                         f"{shown(text)}") from None
+GROUPS = {SCENE: "scene (default: the built-in brain and grid)",
+          OUTPUT: "output format (default: from the extension)"}
+QUIET = {"render": "no progress", "demo": "no progress", "frame": "no message",
+         "layout": "no message"}
+
+
+def _add_options(sub, command):
+    """``command``'s flags, from the option table (``_options.Options``): one flag a
+    field, its help and its parsing beside it there; every default is None, so a look
+    fills what a flag does not give, then the option's own default."""
+    groups = {}
+    for f in option_fields():
+        meta = f.metadata
+        if not meta["commands"] or command not in meta["commands"]:
+            continue
+        group = meta["group"]
+        if group not in groups:
+            groups[group] = sub.add_argument_group(GROUPS[group]) if group in GROUPS else sub
+        flags = meta["flags"] or (f"--{f.name.replace('_', '-')}",)
+        kwargs = dict(dest=f.name, help=meta["help"].replace("%", "%%"))
+        if meta["switch"]:
+            kwargs.update(action="store_true", default=None)
+        else:  # int and float as argparse names them ("invalid int value")
+            parse = meta["parse"]
+            kwargs.update(choices=meta["choices"], type=parse if parse in (int, float, None)
+                          else _parsed(parse))
+        groups[group].add_argument(*flags, **kwargs)
+    sub.add_argument("-q", "--quiet", action="store_true", help=QUIET[command])
+    sub.add_argument("--debug", action="store_true", help="show a traceback with an error")
 
 
 def _parser():
@@ -168,9 +191,10 @@ def _parser():
     where = render.add_mutually_exclusive_group(required=True)
     where.add_argument("-o", "--output", help="video to write: .mp4, .webm, .mov, .gif, "
                        "or a folder/ or %%05d.png pattern for PNG frames")
-    where.add_argument("--outdir", help="render each input to OUTDIR/NAME.mp4; existing "
-                       "videos are skipped (a rerun resumes) unless -y")
-    dask = render.add_argument_group("Dask (pip install 'dask[distributed]')")
+    where.add_argument("--outdir", help="render each input to OUTDIR/NAME.mp4 (or the "
+                       "--format's extension); existing videos are skipped (a rerun "
+                       "resumes) unless -y")
+    dask = render.add_argument_group("Dask (pip install '.[dask]' in fastviz's folder)")
     dask.add_argument("--scheduler", help="local, local:N (N worker processes here) or "
                       "tcp://HOST:PORT of a running Dask scheduler")
     dask.add_argument("--segments", type=int, help="split the video into N segments, "
@@ -197,79 +221,10 @@ def _parser():
                                  "name and band, as a PNG", epilog=EPILOG,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     layout.add_argument("-o", "--output", required=True, help="PNG to write")
-    for sub in (render, demo, frame, layout):
-        scene = sub.add_argument_group("scene (default: the built-in brain and grid)")
-        scene.add_argument("--background", help="background picture (any Pillow reads)")
-        scene.add_argument("--electrodes", help="CSV with x_2d,y_2d pixel columns "
-                           "(y downward, as in the picture); optional name, band, color, "
-                           "size columns")
-        scene.add_argument("--montage", help="an MNE montage (standard_1020, biosemi64, "
-                           "GSN-HydroCel-128, ...) over a drawn head, instead")
-        scene.add_argument("--size", type=_size, help="video WIDTHxHEIGHT "
-                           "(default: the picture's; 800x800 for a montage)")
-        scene.add_argument("--fit", choices=("pad", "stretch", "crop"), default="pad",
-                           help="how the picture meets --size: keep its shape and "
-                           "letterbox it, stretch it, or fill and crop (default: pad)")
-        scene.add_argument("--bg-color", help="colour under a transparent picture, of the "
-                           "letterbox and of a montage (default: white)")
-        scene.add_argument("--look", help="a look: a bundled name (fastviz looks lists "
-                           "them) or path.toml; flags given win over it")
-        scene.add_argument("--bands-by", choices=("y", "x", "table"), help="which band "
-                           "each electrode shows: binned by y (bottom lowest), by x (left "
-                           "lowest), or the table's band column (default: the column if "
-                           "the table has one, else y)")
-        if sub is layout:
-            _output_flags(sub, "no message")
-            continue
-        scene.add_argument("--cmap", help="matplotlib colour map name, one colour, or "
-                           "colours joined by commas (default: the post's red-light-green)")
-        scene.add_argument("--dot-size", type=_dot_size, help="points across the largest "
-                           "dot, in a figure 10 inches wide at the picture's width, or "
-                           "auto: 0.9 of the electrodes' typical spacing, so neighbours "
-                           "stay apart on any scene (default: auto, 34.5 on the bundled "
-                           "grid; 100 is the post's)")
-        sub.add_argument("--fps", help="frame rate up to 240, e.g. 25 or 30000/1001 "
-                         "(default: 30; a GIF 15, at most 50)")
-        sub.add_argument("--sampling", choices=("interval", "instant"), help="what the "
-                         "dots show of each 36 ms: the bands' mean amplitude over it, so "
-                         "a click shows wherever it falls (interval, the default), or the "
-                         "amplitude at its instant, as the post did (instant)")
-        if sub is frame:
-            for flag in ("--start", "--duration"):
-                sub.add_argument(flag, type=float, help=f"as for render {flag}")
-            sub.add_argument("--channel", type=int, help="as for render --channel")
-            _output_flags(sub, "no message")
-            continue
-        sub.add_argument("--jobs", type=int, help="render threads (default: all cores)")
-        sub.add_argument("--speed", help="fastest (ultrafast, CRF 26), balanced "
-                         "(veryfast, CRF 20) or smallest (medium, CRF 26): measured, each "
-                         "at VMAF 95 or more (default: balanced)")
-        sub.add_argument("--preset", help="libx264 preset, ultrafast (fastest, biggest "
-                         "file) to veryslow, instead of the speed's")
-        sub.add_argument("--crf", type=int, help="libx264 quality, 0 (lossless) to 51; "
-                         "lower is better; instead of the speed's")
-        out = sub.add_argument_group("output format (default: from the extension)")
-        out.add_argument("--format", help="mp4, webm, mov, gif or png (frames), instead "
-                         "of the extension's")
-        out.add_argument("--codec", help="h264 (default), hevc or av1 in .mp4; vp9 "
-                         "(default) or av1 in .webm")
-        out.add_argument("--transparent", action="store_true", help="only the dots, with "
-                         "an alpha channel: .mov (ProRes 4444), .webm (VP9), PNG frames")
-        out.add_argument("--encoder", help="any video encoder of the bundled ffmpeg, "
-                         "e.g. h264_nvenc (needs its driver and device here)")
-        sub.add_argument("--start", type=float, help="seconds of audio to skip")
-        sub.add_argument("--duration", type=float, help="seconds of audio to render")
-        sub.add_argument("--channel", type=int,
-                         help="analyse this channel (from 0) instead of the mono mix")
-        _output_flags(sub, "no progress")
+    for name, sub in (("render", render), ("demo", demo), ("frame", frame),
+                      ("layout", layout)):
+        _add_options(sub, name)
     return parser
-
-
-def _output_flags(sub, quiet):
-    sub.add_argument("-y", "--overwrite", action="store_true",
-                     help="replace an existing output")
-    sub.add_argument("-q", "--quiet", action="store_true", help=quiet)
-    sub.add_argument("--debug", action="store_true", help="show a traceback with an error")
 
 
 def main(argv=None):
@@ -361,28 +316,15 @@ def _command(args, stop):
 
     if args.command == "looks":
         return _list_looks()
-    scene = dict(background=args.background, electrodes=args.electrodes, size=args.size,
-                 montage=args.montage, fit=args.fit, bg_color=args.bg_color,
-                 bands_by=args.bands_by, look=args.look, overwrite=args.overwrite)
-    scene = {k: v for k, v in scene.items() if v is not None}  # a look fills the rest
+    options = {f.name: getattr(args, f.name) for f in option_fields()
+               if hasattr(args, f.name) and getattr(args, f.name) is not None}
     if args.command == "layout":
-        layout(args.output, **scene)
+        layout(args.output, **options)
         return args.output
-    cmap = args.cmap
-    if cmap and "," in cmap:
-        cmap = [c.strip() for c in cmap.split(",")]
-    options = dict(scene, start=args.start, duration=args.duration, channel=args.channel,
-                   cmap=cmap)
-    for name in ("dot_size", "fps", "sampling"):  # without --fps, the format's (GIF: 15)
-        if getattr(args, name) is not None:
-            options[name] = getattr(args, name)
     if args.command == "frame":
         frame(args.audio, args.at, args.output, **options)
         return args.output
-    options.update(jobs=args.jobs, speed=args.speed, preset=args.preset, crf=args.crf,
-                   progress=not args.quiet, format=args.format, codec=args.codec,
-                   transparent=args.transparent, encoder=args.encoder)
-    options = {k: v for k, v in options.items() if v is not None}
+    options["progress"] = not args.quiet
     if args.command == "demo":
         return demo(args.output, cancel=stop.is_set, **options)
     split = dict(scheduler=args.scheduler, segments=args.segments,
@@ -410,17 +352,14 @@ def _list_looks():
 
 def _batch(args, options, split, stop):
     """Render every input to OUTDIR/NAME.mp4; report each failure and a summary."""
-    from ._distributed import render_batch
+    from ._batch import render_batch
 
     if any(split[k] is not None for k in ("segments", "segment_seconds", "segment_dir")):
         raise OptionError("--outdir renders whole files in parallel; --segments, "
                           "--segment-seconds and --segment-dir split one file")
-    if options.get("transparent") or options.get("format"):
-        raise OptionError("--outdir writes NAME.mp4 videos; --transparent and --format "
-                          "need one output, -o")
     options = {k: v for k, v in options.items() if k not in ("overwrite", "progress")}
     outcomes = render_batch(args.audio, args.outdir, scheduler=args.scheduler,
-                            overwrite=args.overwrite, progress=not args.quiet,
+                            overwrite=bool(args.overwrite), progress=not args.quiet,
                             cancel=stop.is_set, on_outcome=stop.outcomes.append, **options)
     err = stderr()
     failed = [o for o in outcomes if o.error is not None]

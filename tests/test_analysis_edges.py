@@ -144,7 +144,8 @@ def test_one_sample_more_does_not_rescale_the_video(tmp_path, shape):
     hangs off the end. The scaling is now fitted on the columns the audio fully covers:
     every column before the last wavelet's, interval's and low-pass's reach (the last
     0.9 s, which hold new audio) is the same to within 1e-4 (measured: 2e-6)."""
-    from fastviz._render import Options, plan_render
+    from fastviz._options import Options
+    from fastviz._plan import plan_render
 
     rate = 11025
     n = math.floor(math.floor(7 * 27.5625) * rate / 27.5625 + 1e-9)

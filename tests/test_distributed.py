@@ -22,14 +22,13 @@ import pytest
 from helpers import decode_nv12, ffmpeg_processes_in, hidden, probe, tone, write_wav
 
 from fastviz import Cancelled, FastvizError, FastvizWarning, FrameRenderer, load_audio, render
-from fastviz._distributed import (
-    expand_inputs,
-    output_paths,
-    render_batch,
-    render_segments,
-    segment_bounds,
-)
-from fastviz._render import Options, plan_render, write_video
+from fastviz._batch import expand_inputs, output_paths, render_batch
+from fastviz._distributed import check_split, segment_bounds
+from fastviz._execute import Run
+from fastviz._options import Options
+from fastviz._output import retarget
+from fastviz._plan import resolve
+from fastviz._render import execute
 from fastviz.cli import main
 
 dask = pytest.importorskip("dask")
@@ -120,13 +119,21 @@ def cluster(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory):
-    """(plan, options, single-stream video, its NV12 frames) of a 3.1 s clip at 25 fps."""
+    """(plan, spec, single-stream video, its NV12 frames) of a 3.1 s clip at 25 fps."""
     folder = tmp_path_factory.mktemp("clip")
     wav = write_wav(folder / "in.wav", tone(700, 3.1) + 0.3 * tone(3000, 3.1), 44100)
-    options = Options(size=SIZE, fps=25, preset="ultrafast", crf=0, progress=False)
-    plan = plan_render(wav, options)
-    single = write_video(plan, folder / "single.mp4", options)
-    return plan, options, single, decode_nv12(single, SIZE)
+    plan, spec = resolve(wav, folder / "single.mp4", Options(size=SIZE, fps=25,
+                                                             preset="ultrafast", crf=0))
+    single = execute(plan, spec, Run(progress=False))
+    return plan, spec, single, decode_nv12(single, SIZE)
+
+
+def render_segments(plan, spec, output, jobs=None, **split):
+    """What ``render(..., scheduler=...)`` runs once it resolved ``plan`` and ``spec``:
+    the output (``retarget``) and the split checked, then the Dask executor."""
+    spec = retarget(spec, output)
+    check_split(**split)
+    return execute(plan, spec, Run(jobs, progress=False), "dask", **split)
 
 
 def packets(path):
@@ -202,8 +209,8 @@ class When(threading.Thread):
 @pytest.mark.parametrize("how", [dict(n_segments=2), dict(n_segments=7),
                                  dict(segment_seconds=0.7)])
 def test_segments_equal_the_single_stream(tmp_path, cluster, clip, how):
-    plan, options, single, frames = clip
-    out = render_segments(plan, tmp_path / "out.mp4", options, scheduler=cluster.address,
+    plan, spec, single, frames = clip
+    out = render_segments(plan, spec, tmp_path / "out.mp4", scheduler=cluster.address,
                           **how)
     check_video(out, plan, frames)  # 78 frames: 7 segments of 11 or 12, 0.7 s of 17 or 18
     assert np.array_equal(load_audio(out)[0], load_audio(single)[0])  # muxed the same way
@@ -212,20 +219,20 @@ def test_segments_equal_the_single_stream(tmp_path, cluster, clip, how):
 
 def test_rational_frame_rate_and_b_frames(tmp_path, cluster):
     wav = write_wav(tmp_path / "in.wav", tone(500, 2.0), 48000)
-    options = Options(size=SIZE, fps="30000/1001", preset="veryfast", crf=0, progress=False)
-    plan = plan_render(wav, options)
-    single = write_video(plan, tmp_path / "single.mp4", options)
-    out = render_segments(plan, tmp_path / "out.mp4", options, client=cluster.client,
+    plan, spec = resolve(wav, tmp_path / "single.mp4", Options(
+        size=SIZE, fps="30000/1001", preset="veryfast", crf=0))
+    single = execute(plan, spec, Run(progress=False))
+    out = render_segments(plan, spec, tmp_path / "out.mp4", client=cluster.client,
                           n_segments=5)
     check_video(out, plan, decode_nv12(single, SIZE))
 
 
 def test_segments_in_a_shared_folder(tmp_path, cluster, clip):
-    plan, options, _, frames = clip
+    plan, spec, _, frames = clip
     shared = tmp_path / "shared"
     shared.mkdir()
     (shared / "someone-else.mp4").write_bytes(b"kept")
-    out = render_segments(plan, tmp_path / "out.mp4", options, client=cluster.client,
+    out = render_segments(plan, spec, tmp_path / "out.mp4", client=cluster.client,
                           n_segments=3, segment_dir=shared)
     check_video(out, plan, frames)
     assert [p.name for p in shared.iterdir()] == ["someone-else.mp4"]
@@ -234,7 +241,7 @@ def test_segments_in_a_shared_folder(tmp_path, cluster, clip):
 
 @pytest.mark.parametrize("shared", [False, True])
 def test_a_failing_segment_stops_the_render(tmp_path, cluster, clip, shared):
-    plan, options, _, _ = clip
+    plan, spec, _, _ = clip
     bounds = segment_bounds(plan.n_frames, 4)
     bad = plan.values(bounds[1][0], bounds[1][0] + 1)[0]
     plan = replace(plan, renderer=SlowRenderer(plan.renderer, 0.05, fail_values=bad))
@@ -242,7 +249,7 @@ def test_a_failing_segment_stops_the_render(tmp_path, cluster, clip, shared):
     folder.mkdir()
     out = tmp_path / "out.mp4"
     with pytest.raises(FastvizError, match="segment 2 of 4") as info:
-        render_segments(plan, out, replace(options, jobs=1), client=cluster.client,
+        render_segments(plan, spec, out, jobs=1, client=cluster.client,
                         n_segments=4, segment_dir=folder if shared else None)
     cause = info.value.__cause__
     assert isinstance(cause, ValueError) and "a bad block" in str(info.value)
@@ -254,14 +261,14 @@ def test_a_failing_segment_stops_the_render(tmp_path, cluster, clip, shared):
 
 def test_interrupt_stops_workers_and_cleans_up(tmp_path, cluster, clip):
     """Ctrl-C (or the CLI's SIGTERM, turned into an exception) in the driver."""
-    plan, options, _, _ = clip
+    plan, spec, _, _ = clip
     plan = replace(plan, renderer=SlowRenderer(plan.renderer, 0.2))
     main_thread = threading.main_thread().ident
     out = tmp_path / "out.mp4"
     with pytest.raises(KeyboardInterrupt):
         with When(lambda: ffmpeg_processes_in(tmp_path),
                   lambda: signal.pthread_kill(main_thread, signal.SIGINT)) as when:
-            render_segments(plan, out, replace(options, jobs=1), client=cluster.client,
+            render_segments(plan, spec, out, jobs=1, client=cluster.client,
                             n_segments=4, segment_dir=tmp_path)
     assert when.done.is_set()
     assert not out.exists() and not hidden(tmp_path) and not segment_files(tmp_path)
@@ -270,13 +277,13 @@ def test_interrupt_stops_workers_and_cleans_up(tmp_path, cluster, clip):
 
 
 def test_an_output_that_appears_meanwhile_is_kept(tmp_path, cluster, clip):
-    plan, options, _, frames = clip
+    plan, spec, _, frames = clip
     plan = replace(plan, renderer=SlowRenderer(plan.renderer, 0.05))
     out = tmp_path / "out.mp4"
     with pytest.raises(FastvizError, match="appeared while rendering") as info:
         with When(lambda: ffmpeg_processes_in(cluster.folder),
                   lambda: out.write_bytes(b"precious")):
-            render_segments(plan, out, replace(options, jobs=1), client=cluster.client,
+            render_segments(plan, spec, out, jobs=1, client=cluster.client,
                             n_segments=2)
     assert out.read_bytes() == b"precious"
     kept = Path(str(info.value).rsplit(" ", 1)[1])
@@ -285,14 +292,14 @@ def test_an_output_that_appears_meanwhile_is_kept(tmp_path, cluster, clip):
 
 
 def test_a_killed_worker_is_replaced_and_the_video_is_whole(tmp_path, cluster, clip):
-    plan, options, _, frames = clip
+    plan, spec, _, frames = clip
     extra = start_worker(cluster.address, tmp_path / "extra")  # the one to kill
     try:
         cluster.client.wait_for_workers(3, timeout=60)
         plan = replace(plan, renderer=SlowRenderer(plan.renderer, 0.1))
         with When(lambda: encoding(extra.pid),
                   lambda: os.kill(extra.pid, signal.SIGKILL)) as killer:
-            out = render_segments(plan, tmp_path / "out.mp4", replace(options, jobs=1),
+            out = render_segments(plan, spec, tmp_path / "out.mp4", jobs=1,
                                   client=cluster.client, n_segments=6)
         assert killer.done.is_set() and extra.wait(timeout=10) == -signal.SIGKILL
     finally:
@@ -304,7 +311,7 @@ def test_a_killed_worker_is_replaced_and_the_video_is_whole(tmp_path, cluster, c
 def test_the_scene_survives_the_loss_of_its_only_worker(tmp_path, clip):
     """One worker, killed mid-render and replaced (as a nanny restarts it): the scattered
     scene died with it, so it is sent again and the lost segments rerun."""
-    plan, options, _, frames = clip
+    plan, spec, _, frames = clip
     address = f"tcp://127.0.0.1:{free_port()}"
     procs = [start_scheduler(address, tmp_path)]
     try:
@@ -319,7 +326,7 @@ def test_the_scene_survives_the_loss_of_its_only_worker(tmp_path, clip):
 
             plan = replace(plan, renderer=SlowRenderer(plan.renderer, 0.1))
             with When(lambda: encoding(first.pid), replace_worker) as killer:
-                out = render_segments(plan, tmp_path / "out.mp4", replace(options, jobs=1),
+                out = render_segments(plan, spec, tmp_path / "out.mp4", jobs=1,
                                       client=client, n_segments=3)
             assert killer.done.is_set()
     finally:
@@ -328,41 +335,41 @@ def test_the_scene_survives_the_loss_of_its_only_worker(tmp_path, clip):
 
 
 def test_local_cluster(tmp_path, clip):
-    plan, options, _, frames = clip
-    out = render_segments(plan, tmp_path / "out.mp4", options, scheduler="local:2",
+    plan, spec, _, frames = clip
+    out = render_segments(plan, spec, tmp_path / "out.mp4", scheduler="local:2",
                           n_segments=3)
     check_video(out, plan, frames)
     assert not hidden(tmp_path)
 
 
 def test_options_are_checked_before_any_work(tmp_path, clip):
-    plan, options, _, _ = clip
+    plan, spec, _, _ = clip
     out = tmp_path / "out.mp4"
     for scheduler in ("local:0", "locale", "127.0.0.1:8786"):
         with pytest.raises(ValueError, match="scheduler must be"):
-            render_segments(plan, out, options, scheduler=scheduler)
+            render_segments(plan, spec, out, scheduler=scheduler)
     with pytest.raises(ValueError, match="not both"):
-        render_segments(plan, out, options, n_segments=2, segment_seconds=1)
+        render_segments(plan, spec, out, n_segments=2, segment_seconds=1)
     out.write_bytes(b"precious")
     with pytest.raises(FastvizError, match="exists"):
-        render_segments(plan, out, options, scheduler="local:1")
+        render_segments(plan, spec, out, scheduler="local:1")
     assert out.read_bytes() == b"precious" and not hidden(tmp_path)
 
 
 def test_an_unreachable_scheduler_is_an_error(tmp_path, clip):
-    plan, options, _, _ = clip
+    plan, spec, _, _ = clip
     with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
         with pytest.raises(FastvizError, match="cannot reach the Dask scheduler at tcp://"):
-            render_segments(plan, tmp_path / "out.mp4", options,
+            render_segments(plan, spec, tmp_path / "out.mp4",
                             scheduler=f"tcp://127.0.0.1:{free_port()}")
     assert not list(tmp_path.iterdir())
 
 
 def test_without_dask_the_error_says_what_to_install(tmp_path, clip, monkeypatch):
-    plan, options, _, _ = clip
+    plan, spec, _, _ = clip
     monkeypatch.setitem(sys.modules, "distributed", None)  # as if not installed
     with pytest.raises(FastvizError, match=r"pip install 'dask\[distributed\]'"):
-        render_segments(plan, tmp_path / "out.mp4", options, scheduler="local:1")
+        render_segments(plan, spec, tmp_path / "out.mp4", scheduler="local:1")
     assert not list(tmp_path.iterdir())
 
 
@@ -513,10 +520,10 @@ def test_cancel_stops_a_render_in_segments(tmp_path, cluster):
 
 
 def test_segments_in_a_folder_whose_name_holds_a_newline(tmp_path, cluster, clip):
-    plan, options, _, frames = clip
+    plan, spec, _, frames = clip
     folder = tmp_path / "a\nfolder? #1"
     folder.mkdir()
-    out = render_segments(plan, folder / "out.mp4", options, client=cluster.client,
+    out = render_segments(plan, spec, folder / "out.mp4", client=cluster.client,
                           n_segments=3)
     check_video(out, plan, frames)
     assert not hidden(folder)
@@ -525,14 +532,14 @@ def test_segments_in_a_folder_whose_name_holds_a_newline(tmp_path, cluster, clip
 def test_a_full_disk_in_segments_names_the_file(tmp_path, cluster, clip):
     import resource
 
-    plan, options, _, _ = clip
-    plan = replace(plan, audio=None)  # the driver then writes only the segments
+    plan, spec, _, _ = clip
+    spec = replace(spec, audio=None)  # the driver then writes only the segments
     soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
     previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     resource.setrlimit(resource.RLIMIT_FSIZE, (1000, hard))  # EFBIG, as a full disk
     try:
         with pytest.raises(FastvizError) as info:
-            render_segments(plan, tmp_path / "out.mp4", options, client=cluster.client,
+            render_segments(plan, spec, tmp_path / "out.mp4", client=cluster.client,
                             n_segments=2)
     finally:
         resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
@@ -652,7 +659,7 @@ def test_a_worker_killed_in_a_batch_leaves_no_part_file(tmp_path):
 
 
 def test_workers_dying_of_memory_are_named_so(tmp_path, clip):
-    plan, options, _, _ = clip
+    plan, spec, _, _ = clip
     plan = replace(plan, renderer=HungryRenderer(plan.renderer))
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
         with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
@@ -660,7 +667,7 @@ def test_workers_dying_of_memory_are_named_so(tmp_path, clip):
                                       silence_logs=50) as local:
             with distributed.Client(local) as client:
                 with pytest.raises(FastvizError) as info:
-                    render_segments(plan, tmp_path / "out.mp4", replace(options, jobs=1),
+                    render_segments(plan, spec, tmp_path / "out.mp4", jobs=1,
                                     client=client, n_segments=2)
     text = str(info.value)
     assert "memory" in text and "600 MB" in text, text

@@ -420,7 +420,7 @@ time.sleep(0.2)
 # ------------------------------------------------------------- what a batch keeps
 
 def test_a_batch_keeps_its_errors_without_their_tracebacks(tmp_path):
-    from fastviz._distributed import render_batch
+    from fastviz._batch import render_batch
 
     for name in ("a.wav", "b.wav"):
         (tmp_path / name).write_bytes(b"")
@@ -435,16 +435,16 @@ def test_a_batch_keeps_its_errors_without_their_tracebacks(tmp_path):
 
 
 def test_a_batch_file_out_of_memory_says_so(tmp_path, capsys, monkeypatch):
-    from fastviz import _distributed
+    from fastviz import _batch
 
-    render = _distributed.render
+    render = _batch.render_file
 
-    def out_of_memory_for_big(audio, output, **options):
+    def out_of_memory_for_big(audio, output, *args, **kwargs):
         if Path(audio).name == "big.wav":
             raise MemoryError  # as numpy raises it: no message
-        return render(audio, output, **options)
+        return render(audio, output, *args, **kwargs)
 
-    monkeypatch.setattr(_distributed, "render", out_of_memory_for_big)
+    monkeypatch.setattr(_batch, "render_file", out_of_memory_for_big)
     for name in ("big.wav", "small.wav"):
         write_wav(tmp_path / name, tone(800, 0.5), RATE)
     code, err = cli(capsys, "render", tmp_path / "big.wav", tmp_path / "small.wav",

@@ -10,6 +10,7 @@ from PIL import Image
 
 import fastviz
 from fastviz import FastvizWarning, FrameRenderer, OptionError, OutputError, VideoWriter
+from fastviz._command import video_arguments
 from fastviz.cli import main
 
 SIZE = (64, 48)
@@ -104,17 +105,35 @@ def test_a_gif_plays_at_its_rate_or_is_refused(tmp_path, capsys):
 
 def test_a_format_under_another_formats_name_is_refused(tmp_path, wav, capsys):
     """``-o out.mp4 --format gif`` wrote a GIF named .mp4, and a batch's format="webm"
-    WebM into NAME.mp4; a name without a known extension still takes --format."""
-    from fastviz._distributed import render_batch
+    WebM into NAME.mp4 (now NAME.webm); a name without a known extension still takes
+    --format."""
+    from fastviz._batch import render_batch
 
     assert main(["render", str(wav), "-o", str(tmp_path / "out.mp4"), "--format", "gif"]) == 2
     err = capsys.readouterr().err
     assert "--format must match the output's name" in err and "not gif" in err
     with pytest.raises(OptionError, match="is named as PNG frames"):
         fastviz.render(wav, str(tmp_path / "frames") + "/", format="mp4")
-    with pytest.raises(OptionError, match="a batch writes MP4 videos"):
-        render_batch([wav], tmp_path / "videos", format="webm")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.wav"]
+    with pytest.raises(OptionError, match="a batch writes one video a file"):
+        render_batch([wav], tmp_path / "videos", format="png")
+    outcome, = render_batch([wav], tmp_path / "videos", format="webm", size=SIZE,
+                            progress=False)
+    assert outcome.error is None and outcome.output == tmp_path / "videos" / "s.webm"
+    assert "Video: vp9" in streams(outcome.output)[0]
+    assert [p.name for p in (tmp_path / "videos").iterdir()] == ["s.webm"]
+    (tmp_path / "videos" / "s.webm").unlink()
+    with pytest.raises(OptionError, match="fps must be at most 50 for GIF"):
+        render_batch([wav], tmp_path / "videos", format="gif", fps=60)  # before any work
+    outcome, = render_batch([wav], tmp_path / "videos", format="gif", size=SIZE,
+                            progress=False)
+    delays = gif_delays(outcome.output)  # 0.3 s at a GIF's own 15 fps: 5 frames
+    assert outcome.output.name == "s.gif" and len(delays) == 5
+    assert sum(delays) == pytest.approx(1000 * 5 / 15, abs=10)
+    again, = render_batch([wav], tmp_path / "videos", format="gif", progress=False)
+    assert "a GIF holds no tag" in str(again.error)  # nothing says it is this input's
+    outcome.output.unlink()
+    (tmp_path / "videos").rmdir()
     fastviz.render(wav, tmp_path / "clip.video", format="webm", size=SIZE, progress=False)
     assert "Video: vp9" in streams(tmp_path / "clip.video")[0]
 
@@ -364,7 +383,7 @@ def test_a_formats_own_encoder_keeps_its_settings(tmp_path, wav):
     default = VideoWriter(tmp_path / "a.mp4", SIZE, 30, preset="fast", crf=18)
     chosen = VideoWriter(tmp_path / "a.mp4", SIZE, 30, preset="fast", crf=18,
                          encoder="libx264")
-    assert chosen.video_arguments() == default.video_arguments()
+    assert video_arguments(chosen.spec) == video_arguments(default.spec)
     fastviz.render(wav, tmp_path / "r.mp4", encoder="libx265", size=SIZE, progress=False)
     assert "Video: hevc" in streams(tmp_path / "r.mp4")[0]
 

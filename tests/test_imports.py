@@ -15,8 +15,6 @@ is no cycle, unless a module it loads imports ``fastviz`` back.
 import ast
 from pathlib import Path
 
-import pytest
-
 import fastviz
 
 PACKAGE = Path(fastviz.__file__).parent
@@ -116,7 +114,6 @@ def test_walker_reads_fastviz():
     assert graph["fastviz.cli"]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 18 removes the _render <-> _distributed cycle")
 def test_fastviz_imports_have_no_cycle():
     graph = import_graph(PACKAGE, "fastviz")
     found = cycles(graph)

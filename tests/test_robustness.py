@@ -669,7 +669,7 @@ def test_disk_full(tmp_path):
 # -------------------------------------------------------------------------- Python API
 
 def test_abandoned_frame_iterator_leaves_no_thread(tmp_path):
-    from fastviz._render import iter_frames
+    from fastviz._execute import iter_frames
 
     before = set(threading.enumerate())
     renderer = fastviz.FrameRenderer(np.zeros((48, 64, 3), np.uint8), [10.0, 30.0, 50.0],

@@ -2,7 +2,7 @@
 import pytest
 
 from fastviz import Options
-from fastviz._encode import DEFAULT_SPEED, SPEEDS, X264_PRESETS
+from fastviz._formats import DEFAULT_SPEED, SPEEDS, X264_PRESETS
 from fastviz.cli import main
 
 
