@@ -4,6 +4,7 @@ ffmpeg is asked for 32-bit float WAV on a pipe: the RIFF header tells the sample
 and channel count exactly, so no human-readable ffmpeg output is parsed, and the
 samples stream in blocks, so memory stays flat however long the file is.
 """
+import re
 import struct
 import subprocess
 
@@ -56,7 +57,7 @@ class AudioStream:
         except BaseException:
             self.close()
             raise
-        self.channel = channel
+        self.channel, self.start = channel, start
 
     def _decode(self, inputs, filters):
         """Start ffmpeg decoding to 32-bit float WAV on a pipe, watched for stalls."""
@@ -102,23 +103,31 @@ class AudioStream:
             raise InputError(f"{self.path} is not a plain media file: ffmpeg reads it as "
                              "a playlist, a concat script or an image sequence, which "
                              "open other files; fastviz decodes only plain files")
+        if "matches no streams" in said:  # -map 0:a:0 found nothing
+            raise InputError(f"{self.path} has no audio stream: fastviz needs a sound to "
+                             "draw (a video without sound, a picture?)")
         channels = self._channels_undecoded()
         if channels is not None and channels > MAX_CHANNELS:
             raise InputError(f"{self.path} has {channels} audio channels; fastviz takes "
                              f"at most {MAX_CHANNELS} (ffmpeg's resampler's limit): mix "
                              "it down to fewer first")
-        raise InputError(f"cannot decode audio from {self.path}:\n{said}")
+        raise InputError(f"cannot decode audio from {self.path}: "
+                         f"{_ffmpeg.first_words(self._log)}")
 
     def _channels_undecoded(self):
-        """The file's channel count read without the filter chain, or None (after a
-        failure only: the chain's resampler is what refuses more than 64)."""
-        self._proc, self._watchdog = self._decode(_ffmpeg.plain_input(self.path),
-                                                  ["-t", "0"])
+        """The file's channel count as ffmpeg describes its audio stream, or None (after a
+        failure only: the chain's resampler is what refuses more than 64, before any WAV
+        header is written, so the count is read from the stream's description, the one
+        place fastviz reads ffmpeg's words for a number)."""
+        proc, log, _ = _ffmpeg.start([*_ffmpeg.plain_input(self.path), "-loglevel", "info"])
         try:
-            header = self._read_header(fail=False)
+            proc.wait(timeout=_ffmpeg.STALL_SECONDS)
+        except subprocess.TimeoutExpired:
+            return None
         finally:
-            self.close()
-        return None if header is None else header[0]
+            _ffmpeg.kill(proc)
+        found = re.search(r"Stream #\S+.*?Audio: .*?(\d+) channels", log.tail())
+        return None if found is None else int(found.group(1))
 
     def blocks(self, n_frames=BLOCK_FRAMES):
         """Yield mono float32 blocks of at most ``n_frames`` samples until the end."""
@@ -144,7 +153,9 @@ class AudioStream:
         if self._proc.wait() != 0:
             self._fail()
         if total == 0:
-            raise InputError(f"no audio samples in {self.path} (is --start past its end?)")
+            if self.start:
+                raise InputError(f"start {self.start} s is past the end of {self.path}")
+            raise InputError(f"no audio samples in {self.path}")
 
     def close(self):
         self._watchdog.stop()

@@ -17,8 +17,9 @@ from . import _ffmpeg
 from ._encode import read_source_tag, source_tag
 from ._errors import Cancelled, FastvizWarning, InputError, OptionError, OutputError
 from ._execute import Run
+from ._ffmpeg import MAX_FRAME_SIDE
 from ._files import check_output
-from ._formats import DEFAULT_FORMAT, FORMATS, output_format
+from ._formats import DEFAULT_FORMAT, FORMATS, as_fraction, check_frames, output_format
 from ._plan import options_from
 from ._progress import progress_bar
 from ._render import render_file
@@ -179,7 +180,7 @@ def render_batch(audios, outdir, *, client=None, scheduler=None, overwrite=False
     """
     # bad options stop the batch now, not file by file
     opts = options_from("render_batch", dict(options, overwrite=overwrite, progress=False))
-    suffix = _suffix(outdir, opts)
+    format, suffix = _suffix(outdir, opts)
     outdir = Path(outdir)
     if outdir.exists() and not outdir.is_dir():
         raise OutputError(f"output folder {outdir} is a file")
@@ -196,7 +197,7 @@ def render_batch(audios, outdir, *, client=None, scheduler=None, overwrite=False
         raise OutputError(f"cannot make output folder {outdir}: {exc.strerror}") from None
     todo = []
     for audio, output in zip(inputs, output_paths(inputs, outdir, suffix)):
-        outcomes[audio] = _before_rendering(audio, output, inputs, overwrite)
+        outcomes[audio] = _before_rendering(audio, output, inputs, overwrite, format)
         if outcomes[audio] is None:
             outcomes[audio] = Outcome(audio, output)  # rendered, unless it fails
             todo.append((audio, output))
@@ -231,7 +232,7 @@ def render_batch(audios, outdir, *, client=None, scheduler=None, overwrite=False
     return list(outcomes.values())
 
 
-def _before_rendering(audio, output, inputs, overwrite):
+def _before_rendering(audio, output, inputs, overwrite, format):
     """The outcome of an input decided before rendering (refused, skipped), or None.
 
     What is at the output is looked at before anything reads it: a folder, a pipe or a
@@ -244,6 +245,10 @@ def _before_rendering(audio, output, inputs, overwrite):
         return _failed(audio, output, exc)
     if overwrite or not os.path.lexists(output):
         return None
+    if not FORMATS[format].tags:
+        return Outcome(audio, output, OutputError(
+            f"output {output} exists, and a {format.upper()} holds no tag that says which "
+            "input it was made from; pass overwrite=True to render it again"))
     if read_source_tag(output) == source_tag(audio):
         return Outcome(audio, output, skipped=True)
     return Outcome(audio, output, OutputError(
@@ -252,17 +257,20 @@ def _before_rendering(audio, output, inputs, overwrite):
 
 
 def _suffix(outdir, opts):
-    """The extension of a batch's videos: its format's first (``.mp4`` by default); the
-    format, codec and transparent checked here, once, not file by file. A sequence of
-    frames is one folder a render, not a batch's."""
+    """``(format, extension)`` of a batch's videos: the format's first extension
+    (``.mp4`` by default); the format, codec, transparent and frame rate checked here,
+    once, not file by file. A sequence of frames is one folder a render, not a batch's."""
     format = opts.format or DEFAULT_FORMAT
     if format in FORMATS and FORMATS[format].sequence is not None:
         raise OptionError(f"a batch writes one video a file, {Path(outdir) / 'NAME.mp4'}; "
                           f"format {format} ({FORMATS[format].words}) needs one render at "
                           "a time")
     suffix = FORMATS[format].suffixes[0] if format in FORMATS else ".mp4"
-    output_format(Path(outdir) / f"NAME{suffix}", format, opts.codec, opts.transparent)
-    return suffix
+    row, codec = output_format(Path(outdir) / f"NAME{suffix}", format, opts.codec,
+                               opts.transparent)[1:]
+    fps = row.fps if opts.fps is None else as_fraction(opts.fps)
+    check_frames(format, codec, MAX_FRAME_SIDE, MAX_FRAME_SIDE, fps)  # the rate, here
+    return format, suffix
 
 
 def _render_batch_on(client, scheduler, todo, opts, done, outcomes, bar, cancel, outdir):

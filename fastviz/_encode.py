@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from . import _ffmpeg
-from ._command import copy_command, encode_command
+from ._command import copy_command, encode_command, video_arguments
 from ._errors import EncodeError, OutputError
 from ._files import kind, publish, publish_frames, temporary_file, temporary_folder
 from ._output import output_spec
@@ -150,6 +150,26 @@ class VideoWriter:
         writer = cls.__new__(cls)
         writer._start(spec)
         return writer
+
+    # What the writer was made with, as it was before the spec held it: read only.
+    width = property(lambda self: self.spec.width)
+    height = property(lambda self: self.spec.height)
+    fps = property(lambda self: self.spec.fps)
+    pixel_format = property(lambda self: self.spec.pixel_format)
+    format_name = property(lambda self: self.spec.format)
+    format = property(lambda self: self.spec.row)
+    codec = property(lambda self: self.spec.codec)
+    transparent = property(lambda self: self.spec.transparent)
+    preset = property(lambda self: self.spec.preset)
+    crf = property(lambda self: self.spec.crf)
+    overwrite = property(lambda self: self.spec.overwrite)
+    inputs = property(lambda self: self.spec.inputs)
+    scratch_dir = property(lambda self: self.spec.scratch_dir)
+    metadata = property(lambda self: dict(self.spec.metadata))
+
+    def video_arguments(self):
+        """ffmpeg's video output arguments: filter, encoder and its settings."""
+        return video_arguments(self.spec)
 
     def _start(self, spec):
         self.spec, self.path = spec, spec.path

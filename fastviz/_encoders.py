@@ -6,7 +6,6 @@ before any work, so an encoder that cannot run here, or that shifts colours, is 
 in one line that says why and names what works.
 """
 import functools
-import re
 import subprocess
 import tempfile
 from pathlib import Path
@@ -101,14 +100,6 @@ def _trial_frame(width, height, pixel_format):
     return rgb.tobytes(), rgb
 
 
-def _first_words(log):
-    """ffmpeg's first line of complaint, without its ``[muxer @ 0x...]`` prefix and cut
-    short: the cause comes first, the consequences after it, each one line."""
-    line = log.tail().splitlines()[0]
-    line = re.sub(r"^(\[[^]]*\]\s*)+", "", line).strip()
-    return line if len(line) <= 160 else line[:157] + "..."
-
-
 def trial_encode(spec, encoder):
     """Encode one frame of colour stripes as ``spec`` says (its frames, its encoder's
     arguments) into a scratch file of its format, then decode it back: refuse an
@@ -155,7 +146,7 @@ def _trial_encode(video_input, video_arguments, format, size, pixel_format, enco
     code, log, decoded, _ = _try(video_input, video_arguments, format, size,
                                  pixel_format)
     if code != 0:
-        said = _first_words(log)
+        said = _ffmpeg.first_words(log)
         _, hardware = _encoder_help(encoder)
         if hardware:
             raise EncodeError(f"encoder {encoder} does not work here (ffmpeg: {said}); it "

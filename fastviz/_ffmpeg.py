@@ -12,6 +12,7 @@ import contextlib
 import contextvars
 import functools
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -172,6 +173,15 @@ def failure(what, proc, log, command, where=""):
            else f"exit code {code}")  # killed: ffmpeg could say nothing
     return EncodeError(f"{what} ({how}){where}\ncommand: {shlex.join(command)}\n"
                        f"ffmpeg said:\n{log.tail()}")
+
+
+def first_words(log):
+    """ffmpeg's first line of complaint (``log``, a ``LogCatcher``), without its
+    ``[muxer @ 0x...]`` prefix and cut short: the cause comes first, the consequences
+    after it, each one line."""
+    line = log.tail().splitlines()[0]
+    line = re.sub(r"^(\[[^]]*\]\s*)+", "", line).strip()
+    return line if len(line) <= 160 else line[:157] + "..."
 
 
 def finish(proc, log, command, what):

@@ -66,9 +66,10 @@ class Format:
     its rate (None: any); ``fps``: its default frame rate; ``width``: its largest width
     when no size is given (None: the picture's); ``sequence``: the name pattern of
     numbered frames in a folder of their own, written instead of one file (None: one
-    file); ``segments``: the codecs that render in segments on Dask
-    and join by stream copy; ``words``: how a message names it (default its suffixes);
-    ``mime``: its media type, as a notebook's player is told (None: not one file).
+    file); ``segments``: the codecs that render in segments on Dask and join by stream
+    copy; ``words``: how a message names it (default its suffixes); ``tags``: whether it
+    holds tags (the source tag a batch resumes by); ``mime``: its media type, as a
+    notebook's player is told (None: not one file).
     """
 
     muxer: str
@@ -83,6 +84,7 @@ class Format:
     sequence: str = None
     segments: tuple = ()
     words: str = None
+    tags: bool = True
     mime: str = None
 
     @property
@@ -131,7 +133,7 @@ FORMATS = {
         "split[a][b];[a]palettegen=stats_mode=diff[p];"
         "[b][p]paletteuse=dither=bayer:bayer_scale=5:diff_mode=rectangle"))},
                   suffixes=(".gif",), frames="rgb24", max_fps=Fraction(50), fps=Fraction(15),
-                  width=480, mime="image/gif"),
+                  width=480, tags=False, mime="image/gif"),
     "png": Format("image2", {"png": Codec("png", pix_fmt="rgb24", alpha_pix_fmt="rgba",
                                           matrix=None)},
                   suffixes=(".png",), muxer_settings=("-start_number", "0"), frames="rgb24",
@@ -320,7 +322,8 @@ def output_format(path, format=None, codec=None, transparent=False):
         format = named
         if format is None:
             raise OptionError(f"output {path}: fastviz writes {_described(FORMATS)}; "
-                              f"{Path(path).suffix or 'no extension'} names none of them")
+                              + (f"{Path(path).suffix} is none of them" if Path(path).suffix
+                                 else "format must be given for a name without an extension"))
     elif format not in FORMATS:
         raise OptionError(f"format must be one of {', '.join(FORMATS)}, got {shown(format)}")
     elif named is not None and named != format:

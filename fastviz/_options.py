@@ -133,7 +133,7 @@ class Options:
         "(default: auto, 34.5 on the bundled grid; 100 is the post's)", DRAWN, SCENE,
         parse=parse_dot_size)
     alpha: float = option(1.0, "the dots' opacity, 0..1", None)
-    overwrite: bool = option(False, "replace an existing output", ALL, OUTPUT,
+    overwrite: bool = option(False, "replace an existing output", ALL,
                              flags=("-y", "--overwrite"), switch=True)
     progress: object = option(
         True, "show a progress bar on stderr (a widget in a notebook); or a callable "

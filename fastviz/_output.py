@@ -82,7 +82,8 @@ def downmix_note(source, channels):
     """A note when ``source`` has more channels than the video keeps: they are averaged."""
     if channels > MAX_AAC_CHANNELS:
         warnings.warn(f"{source} has {channels} channels, more than the "
-                      f"{MAX_AAC_CHANNELS} a video's sound keeps here (AAC's limit): the "
+                      f"{MAX_AAC_CHANNELS} a video's sound keeps here (AAC's limit, kept for "
+                      "Opus too): the "
                       "sound is their average, in both stereo channels", FastvizWarning,
                       stacklevel=4)
 

@@ -296,14 +296,20 @@ def signal_input(data, rate):
         values = data.get_data(picks=picks)
         locs = np.array([data.info["chs"][p]["loc"][:3] for p in picks])
         return values, data.info["sfreq"], [data.ch_names[p] for p in picks], locs
-    values = np.asarray(data, float)
+    try:
+        values = np.asarray(data, float)
+    except (ValueError, TypeError):  # ragged rows, text
+        raise InputError(f"signal must be an (n_electrodes, n_times) array of numbers, "
+                         f"every row as long; got {type(data).__name__}") from None
     if values.ndim != 2 or not values.size:
         raise InputError(f"signal must be an (n_electrodes, n_times) array, "
                          f"got shape {values.shape}")
     if np.isinf(values).any():
         raise InputError("signal has infinite values; use NaN to hide a dot")
-    if not rate or rate <= 0:
+    if rate is None:
         raise InputError("rate (Hz) is required with a signal array")
+    if not (isinstance(rate, (int, float, np.number)) and 0 < rate < math.inf):
+        raise InputError(f"rate must be a sampling rate in Hz above 0, got {shown(rate)}")
     return values, float(rate), None, None
 
 

@@ -257,7 +257,8 @@ class Prepared:
             raise OptionError(f"at must be a finite number of seconds >= 0, got {shown(t)}")
         index = math.floor(round(t * self.fps, 9))
         if index >= self.n_frames:
-            raise InputError(f"at {t} s is past the video's end ({self.n_frames} frames "
+            raise InputError(f"at must be within the video: {t} s is past the video's end "
+                             f"({self.n_frames} frames "
                              f"at {self.fps} fps, {self.duration:.3f} s)")
         return index
 

@@ -139,7 +139,8 @@ def _rgb255(colour):
         return tuple(int(v * 255 + 0.5) for v in _rgba(colour)[:3])
     except (ValueError, TypeError):
         raise OptionError(f"bg_color must be a colour (a name such as white, #rrggbb, or 3 "
-                          f"or 4 numbers in 0..1), got {shown(colour)}") from None
+                          f"or 4 numbers in 0..1, joined by commas on a command line), got "
+                          f"{shown(colour)}") from None
 
 
 def _resized(picture, size):
@@ -583,13 +584,16 @@ def draw_layout(scene, bands=None):
 
 
 def _rgba(colour):
-    """A colour name, ``#rrggbb``, or an RGB(A) tuple in 0..1, as RGBA in 0..1.
+    """A colour name, ``#rrggbb``, or an RGB(A) tuple in 0..1 (or those numbers joined
+    by commas, as a command line gives them), as RGBA in 0..1.
 
     Names are Pillow's (CSS), and with matplotlib installed also its own (``"C0"``,
     ``"tab:blue"``, ``"0.5"`` for grey).
     """
     from PIL import ImageColor
 
+    if isinstance(colour, str) and "," in colour:  # "0.5,0.5,0.5" from a command line
+        colour = [float(v) for v in colour.strip("()[] ").split(",")]
     if isinstance(colour, str):
         try:
             values = np.array(ImageColor.getrgb(colour), float) / 255  # 3 or 4 values

@@ -168,9 +168,10 @@ def _add_options(sub, command):
         kwargs = dict(dest=f.name, help=meta["help"].replace("%", "%%"))
         if meta["switch"]:
             kwargs.update(action="store_true", default=None)
-        else:
-            kwargs.update(choices=meta["choices"],
-                          type=_parsed(meta["parse"]) if meta["parse"] else None)
+        else:  # int and float as argparse names them ("invalid int value")
+            parse = meta["parse"]
+            kwargs.update(choices=meta["choices"], type=parse if parse in (int, float, None)
+                          else _parsed(parse))
         groups[group].add_argument(*flags, **kwargs)
     sub.add_argument("-q", "--quiet", action="store_true", help=QUIET[command])
     sub.add_argument("--debug", action="store_true", help="show a traceback with an error")
@@ -193,7 +194,7 @@ def _parser():
     where.add_argument("--outdir", help="render each input to OUTDIR/NAME.mp4 (or the "
                        "--format's extension); existing videos are skipped (a rerun "
                        "resumes) unless -y")
-    dask = render.add_argument_group("Dask (pip install 'dask[distributed]')")
+    dask = render.add_argument_group("Dask (pip install '.[dask]' in fastviz's folder)")
     dask.add_argument("--scheduler", help="local, local:N (N worker processes here) or "
                       "tcp://HOST:PORT of a running Dask scheduler")
     dask.add_argument("--segments", type=int, help="split the video into N segments, "

@@ -9,6 +9,7 @@ import time
 import numpy as np
 import pytest
 from helpers import ffmpeg_processes_in, hidden, tone, write_wav
+from scipy.io import wavfile
 
 import fastviz
 from fastviz import EncodeError, InputError, OutputError, VideoWriter
@@ -49,7 +50,34 @@ def test_file_without_audio(tmp_path, capsys):
 
     Image.new("RGB", (8, 8)).save(picture)
     code, err = run_cli(capsys, "render", picture, "-o", tmp_path / "o.mp4", "-q")
-    assert code == 1 and "cannot decode audio from" in err and "picture.png" in err
+    assert code == 1 and "picture.png has no audio stream" in err
+    assert err.count("\n") == 1  # one error: line, not ffmpeg's stream-map advice
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00\xff" * 3000, b"not audio at all\n" * 50])
+def test_a_file_ffmpeg_cannot_decode_is_one_line(tmp_path, capsys, content):
+    bad = tmp_path / "bad.mp3"
+    bad.write_bytes(content)
+    code, err = run_cli(capsys, "render", bad, "-o", tmp_path / "o.mp4", "-q")
+    assert code == 1 and err.startswith(f"error: cannot decode audio from {bad}: ")
+    assert err.count("\n") == 1 and not list(tmp_path.glob("o*"))
+
+
+def test_more_than_64_integer_channels_are_named(tmp_path, capsys):
+    """A 16-bit WAV fails in ffmpeg's resampler before any header: the count is still
+    read, from the stream's description."""
+    wav = tmp_path / "c65.wav"
+    wavfile.write(wav, 8000, np.zeros((800, 65), np.int16))
+    code, err = run_cli(capsys, "render", wav, "-o", tmp_path / "o.mp4", "-q")
+    assert code == 1 and "c65.wav has 65 audio channels" in err and "at most 64" in err
+
+
+def test_signal_rates_and_ragged_rows_say_what_is_wrong(tmp_path):
+    with pytest.raises(InputError, match="rate must be a sampling rate in Hz above 0, got -1"):
+        fastviz.render_signal(np.zeros((2, 100)), tmp_path / "o.mp4", rate=-1)
+    with pytest.raises(InputError, match="every row as long"):
+        fastviz.render_signal([[0.0, 1.0], [0.0]], tmp_path / "o.mp4", rate=10)
+    assert not list(tmp_path.iterdir())
 
 
 def test_existing_output_is_kept_unless_asked(tmp_path, wav, capsys):

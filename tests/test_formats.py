@@ -123,6 +123,16 @@ def test_a_format_under_another_formats_name_is_refused(tmp_path, wav, capsys):
     assert "Video: vp9" in streams(outcome.output)[0]
     assert [p.name for p in (tmp_path / "videos").iterdir()] == ["s.webm"]
     (tmp_path / "videos" / "s.webm").unlink()
+    with pytest.raises(OptionError, match="fps must be at most 50 for GIF"):
+        render_batch([wav], tmp_path / "videos", format="gif", fps=60)  # before any work
+    outcome, = render_batch([wav], tmp_path / "videos", format="gif", size=SIZE,
+                            progress=False)
+    delays = gif_delays(outcome.output)  # 0.3 s at a GIF's own 15 fps: 5 frames
+    assert outcome.output.name == "s.gif" and len(delays) == 5
+    assert sum(delays) == pytest.approx(1000 * 5 / 15, abs=10)
+    again, = render_batch([wav], tmp_path / "videos", format="gif", progress=False)
+    assert "a GIF holds no tag" in str(again.error)  # nothing says it is this input's
+    outcome.output.unlink()
     (tmp_path / "videos").rmdir()
     fastviz.render(wav, tmp_path / "clip.video", format="webm", size=SIZE, progress=False)
     assert "Video: vp9" in streams(tmp_path / "clip.video")[0]

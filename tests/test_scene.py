@@ -538,3 +538,16 @@ def test_rows_are_lines_of_the_file_blank_lines_included(tmp_path, picture):
     (tmp_path / "e.csv").write_text("x_2d,y_2d\n\n10,10\n\n20,abc\n")
     with pytest.raises(InputError, match="row 5, column y_2d"):
         make_scene(Options(background=picture, electrodes=tmp_path / "e.csv"))
+
+
+def test_a_colour_as_numbers_joined_by_commas(tmp_path, capsys):
+    """The message offers numbers; the command line takes them joined by commas."""
+    from fastviz.cli import main
+
+    out = tmp_path / "l.png"
+    assert main(["layout", "--montage", "biosemi32", "--size", "64x64", "--bg-color",
+                 "0.5,0.5,0.5", "-o", str(out)]) == 0
+    assert tuple(np.asarray(Image.open(out))[0, 0]) == (128, 128, 128)
+    assert main(["layout", "--montage", "biosemi32", "--bg-color", "0.5,x", "-o",
+                 str(tmp_path / "m.png")]) == 2
+    assert "--bg-color must be a colour" in capsys.readouterr().err
