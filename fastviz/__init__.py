@@ -23,6 +23,8 @@ _PUBLIC = {
     "Options": "_options", "demo": "_render", "frame": "_render", "layout": "_render",
     "render": "_render", "render_signal": "_render",
     "load_background": "_scene", "load_electrodes": "_scene",
+    "Prepared": "_prepared", "prepare": "_prepared", "prepare_signal": "_prepared",
+    "Picture": "_display", "Video": "_display",
 }
 
 __all__ = [
@@ -37,6 +39,9 @@ __all__ = [
     "Options",
     "Outcome",
     "OutputError",
+    "Picture",
+    "Prepared",
+    "Video",
     "VideoWriter",
     "audio_envelopes",
     "colormap_lut",
@@ -49,6 +54,8 @@ __all__ = [
     "load_audio",
     "load_background",
     "load_electrodes",
+    "prepare",
+    "prepare_signal",
     "render",
     "render_batch",
     "render_signal",

@@ -42,7 +42,10 @@ add near-zero columns to the whole-file min-max scaling. Bands the source cannot
 leakage up to full size.
 
 Long files are analysed in blocks that overlap by more than the resampling filter and
-the longest wavelet reach, so the result equals the whole-file analysis (tested).
+the longest wavelet reach, so the result equals the whole-file analysis (tested). The
+blocks are 10 s of audio: no slower than a minute's (a minute's FFTs fall out of the
+caches), and short enough that a render checks its cancel and reports its progress
+between two of them (``on_block``) at least every quarter of a second or so.
 
 The min-max scaling is fitted on the columns the audio fully covers (``Envelopes.covered``:
 their wavelets, intervals and low-pass taps all lie inside the audio) and applied to
@@ -56,7 +59,7 @@ import mne
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ._audio import AudioStream, as_channels_first, check_channel
+from ._audio import BLOCK_FRAMES, AudioStream, as_channels_first, check_channel
 from ._errors import InputError, OptionError, shown
 from ._options import SAMPLINGS
 
@@ -73,6 +76,7 @@ OFFSET_SECONDS = 10.0  # the offset removed is the mean of this much audio from 
 # hum): its range counts as this much, so its rounding noise, a millionth of its level,
 # stays near 0 instead of being blown up into full-size flicker. Music moves far more.
 STEADY = 0.05
+BLOCK_SECONDS = 10.0  # audio analysed per block
 
 
 @dataclass(frozen=True)
@@ -141,7 +145,7 @@ class Envelopes:
 
 def audio_envelopes(audio, rate=None, *, channel=None, start=None, duration=None,
                     freqs=FREQS, n_cycles=N_CYCLES, lowpass=LOWPASS_HZ,
-                    sampling="interval", block_seconds=60.0):
+                    sampling="interval", block_seconds=BLOCK_SECONDS):
     """Amplitude envelopes of an audio file or array in ``len(freqs)`` bands.
 
     Parameters
@@ -195,14 +199,19 @@ def audio_envelopes(audio, rate=None, *, channel=None, start=None, duration=None
 
 def envelopes_of(audio, rate=None, *, channel=None, start=None, duration=None, freqs=FREQS,
                  n_cycles=N_CYCLES, lowpass=LOWPASS_HZ, sampling="interval",
-                 block_seconds=60.0):
-    """``audio_envelopes`` of arguments checked before (a render's ``Options``)."""
+                 block_seconds=BLOCK_SECONDS, on_block=None):
+    """``audio_envelopes`` of arguments checked before (a render's ``Options``).
+
+    ``on_block(seconds)``, if given, is called with the seconds of audio read so far
+    as each block is read; it may raise (a cancel) to stop the analysis.
+    """
     freqs = np.asarray(freqs, dtype=float)
     if isinstance(audio, (str, bytes)) or hasattr(audio, "__fspath__"):
         with AudioStream(audio, channel, start, duration) as stream:
             _check_some_band_held(stream.rate, freqs, n_cycles, stream.path)
-            values, n, env_rate, reach = _envelopes(stream.blocks(), stream.rate, freqs,
-                                                    n_cycles, sampling, block_seconds)
+            values, n, env_rate, reach = _envelopes(
+                _watched(stream.blocks(), stream.rate, on_block), stream.rate, freqs,
+                n_cycles, sampling, block_seconds)
         rate, source = stream.rate, (stream.channels, stream.channel_mask)
     else:
         samples = as_channels_first(audio)
@@ -211,8 +220,11 @@ def envelopes_of(audio, rate=None, *, channel=None, start=None, duration=None, f
         if not rate or rate <= 0:
             raise InputError("rate (Hz) is required with an audio array")
         _check_some_band_held(rate, freqs, n_cycles, "the audio")
-        values, n, env_rate, reach = _envelopes([samples], rate, freqs, n_cycles, sampling,
-                                                block_seconds)
+        # in the decoder's blocks, which give the same numbers as the whole (the
+        # analysis cuts its own blocks), so on_block is called as for a file
+        pieces = (samples[i:i + BLOCK_FRAMES] for i in range(0, len(samples), BLOCK_FRAMES))
+        values, n, env_rate, reach = _envelopes(_watched(pieces, rate, on_block), rate,
+                                                freqs, n_cycles, sampling, block_seconds)
         source = (None, 0)
     taps = 0
     if lowpass is not None:
@@ -232,6 +244,18 @@ def envelopes_of(audio, rate=None, *, channel=None, start=None, duration=None, f
     stop = math.floor((n_analysis - 1 - reach) / DECIM) - taps + 1
     covered = slice(first, stop) if stop > first else None
     return Envelopes(values, env_rate, freqs, n / rate, dark, covered, *source)
+
+
+def _watched(blocks, rate, on_block):
+    """``blocks``, calling ``on_block(seconds read so far)`` after each."""
+    if on_block is None:
+        yield from blocks
+        return
+    n = 0
+    for block in blocks:
+        n += len(block)
+        on_block(n / rate)
+        yield block
 
 
 def _check_some_band_held(rate, freqs, n_cycles, source):

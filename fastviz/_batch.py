@@ -152,15 +152,16 @@ def render_batch(audios, outdir, *, client=None, scheduler=None, overwrite=False
         Replace existing videos. By default a video already there is skipped when
         fastviz made it from this very input (its ``source_tag``), so a rerun resumes;
         any other file there is kept and reported. No video may replace an input.
-    progress : bool
-        One progress bar, of the files rendered, on stderr.
+    progress : bool or callable
+        One progress bar, of the files rendered, on stderr; or a callable
+        ``progress(done, total, seconds_left)`` counting files.
     on_outcome : callable, optional
         Called with each ``Outcome`` as it is known (refused or skipped before
         rendering, then rendered or failed), in the order they finish.
     cancel : callable, optional
-        Asked about twice a second; when it returns true the batch stops (the renders
-        running are told to stop and waited for) and ``Cancelled`` is raised. The
-        videos finished before are kept.
+        Asked about ten times a second, also while a file is analysed; when it
+        returns true the batch stops (the renders running are told to stop and waited
+        for) and ``Cancelled`` is raised. The videos finished before are kept.
     **options
         As for ``render``.
 

@@ -212,7 +212,7 @@ def encode_segment(renderer, values, spec, *, jobs=None, stopped=None):
     jobs : int, optional
         Render threads.
     stopped : callable, optional
-        Asked about twice a second; when it returns true the encode is abandoned.
+        Asked about ten times a second; when it returns true the encode is abandoned.
 
     Returns
     -------
@@ -348,7 +348,7 @@ def join_segments(segments, spec, *, encoded_audio=None):
 
 def _finished(futures, cancel, what):
     """The futures of ``futures`` (``distributed.as_completed``) as they finish, asking
-    ``cancel()`` about twice a second: ``Cancelled`` once it says so."""
+    ``cancel()`` about ten times a second: ``Cancelled`` once it says so."""
     next_check = 0.0
     while not futures.is_empty():
         if cancel is not None and time.monotonic() >= next_check:
@@ -383,9 +383,9 @@ class Tasks:
     """The Dask tasks of one render or batch, written once for both: each submitted with
     the stop signals held (a task submitted is a task waited for), with the name of a
     stop ``Event`` as its last argument; ``finished`` yields them as they end, asking
-    ``cancel`` twice a second. Leaving the block before every task ended (a failure, a
+    ``cancel`` ten times a second. Leaving the block before every task ended (a failure, a
     cancel, a stop signal) sets the event, waits for the running tasks to stop (they
-    check it twice a second; Dask cannot interrupt a task), so no encoder outlives the
+    check it ten times a second; Dask cannot interrupt a task), so no encoder outlives the
     render and writes a file after the cleanup, then cancels what is left.
     """
 

@@ -5,6 +5,7 @@ An executor takes a ``Plan`` and an ``OutputSpec`` (``_plan.resolve``) and a ``R
 one-machine executor; ``_distributed.render_segments`` is the Dask one, and both draw
 frames with ``iter_frames``.
 """
+import contextlib
 import time
 from dataclasses import dataclass
 
@@ -16,28 +17,59 @@ from ._errors import Cancelled
 from ._progress import progress_bar
 
 CHUNK_FRAMES = 8  # frames a worker renders per task; a few chunks per worker in memory
-CANCEL_CHECK_SECONDS = 0.5
+# cancel() is asked this often: a render stops within about this, plus one block's draw
+CANCEL_CHECK_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
 class Run:
     """How to execute a render, not what it makes: render ``jobs`` (threads; None or -1
-    every core), ``progress`` (a bar on stderr), ``cancel`` (a callable asked about
-    twice a second; true stops the render)."""
+    every core), ``progress`` (a bar on stderr, or a callable ``progress(done, total,
+    seconds_left)``: ``_progress.progress_bar``), ``cancel`` (a callable asked about ten
+    times a second; true stops the render)."""
 
     jobs: int = None
-    progress: bool = True
+    progress: object = True
     cancel: object = None
 
 
+class _Asked:
+    """``cancel()``, asked at most every ``CANCEL_CHECK_SECONDS``; ``Cancelled`` naming
+    ``what`` once it says so."""
+
+    def __init__(self, cancel, what):
+        self.cancel, self.what, self._next = cancel, what, 0.0
+
+    def __call__(self):
+        if self.cancel is not None and time.monotonic() >= self._next:
+            if self.cancel():
+                raise Cancelled(f"{self.what} was cancelled")
+            self._next = time.monotonic() + CANCEL_CHECK_SECONDS
+
+
+@contextlib.contextmanager
+def watching(run, what, desc, fps):
+    """A first phase of ``run`` (the analysis): yields ``on_block(seconds)``, to call with
+    the seconds of audio read so far after each block, which asks ``run.cancel``
+    (``Cancelled`` naming ``what``) and reports the frames' worth read, at ``fps``, to
+    ``run.progress`` with ``total`` None."""
+    asked = _Asked(run.cancel, what)
+    with progress_bar(None, desc, run.progress, first_phase=True) as bar:
+        def on_block(seconds):
+            asked()
+            done = int(seconds * fps)
+            if done > bar.n:
+                bar.update(done - bar.n)
+
+        asked()
+        yield on_block
+
+
 def unless_cancelled(blocks, cancel, what):
-    """``blocks``, asking ``cancel()`` about twice a second; raise ``Cancelled`` if true."""
-    next_check = 0.0
+    """``blocks``, asking ``cancel()`` about ten times a second; ``Cancelled`` if true."""
+    asked = _Asked(cancel, what)
     for block in blocks:
-        if cancel is not None and time.monotonic() >= next_check:
-            if cancel():
-                raise Cancelled(f"{what} was cancelled")
-            next_check = time.monotonic() + CANCEL_CHECK_SECONDS
+        asked()
         yield block
 
 

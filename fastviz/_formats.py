@@ -68,7 +68,8 @@ class Format:
     numbered frames in a folder of their own, written instead of one file (None: one
     file); ``segments``: the codecs that render in segments on Dask and join by stream
     copy; ``words``: how a message names it (default its suffixes); ``tags``: whether it
-    holds tags (the source tag a batch resumes by).
+    holds tags (the source tag a batch resumes by); ``mime``: its media type, as a
+    notebook's player is told (None: not one file).
     """
 
     muxer: str
@@ -84,6 +85,7 @@ class Format:
     segments: tuple = ()
     words: str = None
     tags: bool = True
+    mime: str = None
 
     @property
     def alpha(self):
@@ -109,19 +111,20 @@ FORMATS = {
                                         min_size=(16, 16)),
                           "av1": AV1},
                   suffixes=(".mp4", ".m4v"), audio="aac",
-                  muxer_settings=("-movflags", "+faststart"), segments=("h264",)),
+                  muxer_settings=("-movflags", "+faststart"), segments=("h264",),
+                  mime="video/mp4"),
     "webm": Format("webm", {"vp9": Codec("libvpx-vp9", ("-crf", "32", "-b:v", "0",
                                                         "-deadline", "good", "-cpu-used",
                                                         "4", "-row-mt", "1"),
                                          alpha_pix_fmt="yuva420p"),
                             "av1": AV1},
-                   suffixes=(".webm",), audio="libopus"),
+                   suffixes=(".webm",), audio="libopus", mime="video/webm"),
     "mov": Format("mov", {"prores": Codec("prores_ks", ("-profile:v", "4444", "-vendor",
                                                         "apl0"),
                                           pix_fmt="yuv444p10le",
                                           alpha_pix_fmt="yuva444p10le")},
                   suffixes=(".mov",), audio="aac", muxer_settings=("-movflags", "+faststart"),
-                  frames="rgb24"),
+                  frames="rgb24", mime="video/quicktime"),
     # GIF delays are whole hundredths of a second, and players show a delay under
     # 2/100 s as 10/100 s: above 50 fps a GIF plays slow (60 fps: 2.8 times as long).
     # GIFs are for slides and READMEs: when the size and rate are not given, 480 px
@@ -130,7 +133,7 @@ FORMATS = {
         "split[a][b];[a]palettegen=stats_mode=diff[p];"
         "[b][p]paletteuse=dither=bayer:bayer_scale=5:diff_mode=rectangle"))},
                   suffixes=(".gif",), frames="rgb24", max_fps=Fraction(50), fps=Fraction(15),
-                  width=480, tags=False),
+                  width=480, tags=False, mime="image/gif"),
     "png": Format("image2", {"png": Codec("png", pix_fmt="rgb24", alpha_pix_fmt="rgba",
                                           matrix=None)},
                   suffixes=(".png",), muxer_settings=("-start_number", "0"), frames="rgb24",

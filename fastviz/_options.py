@@ -135,7 +135,10 @@ class Options:
     alpha: float = option(1.0, "the dots' opacity, 0..1", None)
     overwrite: bool = option(False, "replace an existing output", ALL,
                              flags=("-y", "--overwrite"), switch=True)
-    progress: bool = option(True, "show a progress bar on stderr", None)
+    progress: object = option(
+        True, "show a progress bar on stderr (a widget in a notebook); or a callable "
+        "progress(done, total, seconds_left), called with frames ten times a second at "
+        "most and at the end (total None while the audio is analysed)", None)
     format: str = option(
         None, "mp4, webm, mov, gif or png (frames), instead of the extension's", group=OUTPUT)
     codec: str = option(
@@ -191,6 +194,9 @@ class Options:
         if self.jobs is not None and not (_is_whole(self.jobs) and self.jobs != 0):
             raise OptionError(f"jobs must be a whole number of threads, or -1 for every "
                               f"core, got {shown(self.jobs)}")
+        if not (isinstance(self.progress, (bool, np.bool_)) or callable(self.progress)):
+            raise OptionError(f"progress must be True, False or a callable progress(done, "
+                              f"total, seconds_left), got {shown(self.progress)}")
         preset, crf = speed_settings(self.speed, self.preset, self.crf)
         object.__setattr__(self, "preset", preset)  # frozen: set once, here
         object.__setattr__(self, "crf", crf)
@@ -203,6 +209,13 @@ class Options:
                                           and math.isfinite(value) and value >= low):
                 raise OptionError(f"{name} must be a finite number of seconds "
                                   f"{'>= 0' if low == 0 else '> 0'}, got {shown(value)}")
+
+
+# What ``Prepared.write`` may change: how a prepared render is written, never what it
+# draws (the scene, the analysis). The frame rate and format may reshape the frames
+# (a GIF's width and rate): then the scene is built again, the analysis never.
+WRITE_OPTIONS = ("fps", "jobs", "speed", "preset", "crf", "overwrite", "progress", "format",
+                 "codec", "transparent", "encoder")
 
 
 def _is_whole(value):

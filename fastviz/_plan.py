@@ -15,12 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ._analysis import envelopes_of
+from ._analysis import envelopes_of, scale_minmax
+from ._audio import as_channels_first, check_rate
 from ._command import OutputSpec
 from ._demo import demo_scene
 from ._encode import source_tag
 from ._encoders import encoder_codec
-from ._errors import FastvizWarning, shown
+from ._errors import FastvizWarning, InputError, OptionError, shown
+from ._execute import Run, watching
 from ._ffmpeg import check_frame_size
 from ._formats import DEFAULT_FORMAT, FORMATS, as_fraction, check_frames
 from ._options import OPTION_NAMES, Options
@@ -172,21 +174,173 @@ def plan_render(audio, opts, target=None):
     return analyse(audio, opts, target)[0]
 
 
-def analyse(audio, opts, target=None):
+@dataclass(frozen=True)
+class Analysis:
+    """What the analysis of a render's input found, which no scene or output changes:
+    ``amplitudes`` (a row a band of the audio, ``n_bands`` rows; or a row an electrode
+    of a signal, ``n_bands`` None), sample k at k / ``rate``, over ``duration``
+    seconds; ``layout``, the audio file's (channels, channel mask), or (None, 0)."""
+
+    amplitudes: np.ndarray
+    rate: float
+    duration: float
+    n_bands: int = None
+    layout: tuple = (None, 0)
+
+
+def drawing(opts, target=None, names=None):
+    """``(Scene, FrameRenderer)`` of ``opts`` framed for ``target`` (None: a preview):
+    what every frame is drawn on."""
+    scene = make_scene(opts, target, names)
+    return scene, make_renderer(opts, scene=scene)
+
+
+def plan_of(analysis, opts, drawn, fps):
+    """The ``Plan`` that draws ``analysis`` on ``drawn`` (``drawing``) at ``fps``."""
+    scene, renderer = drawn
+    rows = (None if analysis.n_bands is None
+            else scene_bands(scene, analysis.n_bands, opts.bands_by, where(opts)))
+    return Plan(renderer, analysis.amplitudes, analysis.rate, rows, fps,
+                frame_count(analysis.duration, fps))
+
+
+def analyse(audio, opts, target=None, run=None):
     """``plan_render``, and the (channels, channel mask) of the file, read from the
-    analysis's own decode: ``(Plan, layout)``."""
-    scene = make_scene(opts, target)
-    renderer = make_renderer(opts, scene=scene)
-    env = envelopes_of(audio, channel=opts.channel, start=opts.start,
-                       duration=opts.duration, sampling=opts.sampling)
+    analysis's own decode: ``(Plan, layout)``. ``run`` (an ``_execute.Run``): its
+    cancel and progress during the analysis."""
+    drawn = drawing(opts, target)
+    fps = fps_of(opts, target)
+    analysis = analyse_audio(audio, opts, fps, run)
+    return plan_of(analysis, opts, drawn, fps), analysis.layout
+
+
+def analyse_audio(audio, opts, fps, run=None, name=None):
+    """The ``Analysis`` of ``audio``, a file or ``(samples, rate)`` (already cut to
+    ``opts.start`` and ``opts.duration``: ``cut_sound``), as ``opts`` say; ``run``'s
+    cancel asked and its progress told (``_execute.watching``) as it reads, at ``fps``.
+    ``name``: how messages name the audio (default the file, or "the audio array")."""
+    samples = isinstance(audio, tuple)
+    name = name or ("the audio array" if samples else str(audio))
+    source, rate = audio if samples else (audio, None)
+    with watching(run or Run(progress=False), f"the analysis of {name}",
+                  f"analysing {name if samples else Path(name).name}", fps) as on_block:
+        env = envelopes_of(source, rate, channel=opts.channel,
+                           start=None if samples else opts.start,
+                           duration=None if samples else opts.duration,
+                           sampling=opts.sampling, on_block=on_block)
     if env.dark.any():
         bands_hz = " and ".join(f"{f:.0f}" for f in env.freqs[env.dark])
-        warnings.warn(f"the {bands_hz} Hz band(s) stay dark: {audio} holds no sound "
-                      "there (its sample rate is too low)", FastvizWarning, stacklevel=4)
-    bands = scene_bands(scene, len(env.freqs), opts.bands_by, where(opts))
-    fps = fps_of(opts, target)
-    plan = Plan(renderer, env.scaled(), env.rate, bands, fps, frame_count(env.duration, fps))
-    return plan, (env.channels, env.channel_mask)
+        warnings.warn(f"the {bands_hz} Hz band(s) stay dark: {name} holds no sound "
+                      "there (its sample rate is too low)", FastvizWarning, stacklevel=5)
+    return Analysis(env.scaled(), env.rate, env.duration, len(env.freqs),
+                    (env.channels, env.channel_mask))
+
+
+def audio_input(audio):
+    """``audio`` as a render takes it: a path (str or ``os.PathLike``) as it is, a
+    ``(samples, rate)`` pair checked (samples as float32 ``(n_channels, n)``), or
+    ``"file"`` for a binary file object (``read``); else an ``InputError`` naming what
+    was given and what is accepted.
+
+    Examples
+    --------
+    >>> audio_input(("song", 44100))
+    Traceback (most recent call last):
+    ...
+    fastviz._errors.InputError: audio samples must be numbers, got str 'song'
+    """
+    if isinstance(audio, (str, os.PathLike)):
+        return audio
+    if isinstance(audio, tuple) and len(audio) == 2:
+        samples, rate = audio
+        try:
+            samples = as_channels_first(samples)
+        except (TypeError, ValueError):
+            raise InputError(f"audio samples must be numbers, got "
+                             f"{type(samples).__name__} {shown(samples)}") from None
+        return samples, check_rate(rate)
+    if callable(getattr(audio, "read", None)):
+        return "file"
+    raise InputError(f"audio must be the path of an audio file, a (samples, rate) pair "
+                     f"or a binary file object open for reading; got "
+                     f"{type(audio).__name__} {shown(audio)}")
+
+
+def cut_sound(sound, start, duration, what="the audio array"):
+    """``(samples, rate)`` from ``start`` for ``duration`` seconds (None: to its end); an
+    ``InputError`` naming ``what`` when ``start`` is past its end."""
+    samples, rate = sound
+    first = round((start or 0) * rate)
+    if start is not None and first >= samples.shape[1]:
+        raise InputError(f"start {start} s is past the end of {what} "
+                         f"({samples.shape[1] / rate:.3f} s)")
+    stop = None if duration is None else first + max(1, round(duration * rate))
+    return samples[:, first:stop], rate
+
+
+def signal_input(data, rate):
+    """(values (n_electrodes, n_times), rate, channel names, 3-D positions or None) of
+    a signal: an array at ``rate``, or an MNE Raw, Epochs (averaged) or Evoked."""
+    if hasattr(data, "info") and hasattr(data, "get_data"):  # an MNE Raw, Epochs, Evoked
+        import mne
+
+        if isinstance(data, mne.BaseEpochs):
+            data = data.average()  # a movie of the evoked response
+        picks = mne.pick_types(data.info, eeg=True, ecog=True, seeg=True, dbs=True,
+                               exclude="bads")
+        if not len(picks):
+            raise InputError("the MNE object has no ECoG, sEEG, DBS or EEG channels")
+        if rate is not None and rate != data.info["sfreq"]:
+            raise InputError(f"rate={rate} differs from the MNE object's own sampling "
+                             f"rate, {data.info['sfreq']} Hz: leave rate out")
+        values = data.get_data(picks=picks)
+        locs = np.array([data.info["chs"][p]["loc"][:3] for p in picks])
+        return values, data.info["sfreq"], [data.ch_names[p] for p in picks], locs
+    try:
+        values = np.asarray(data, float)
+    except (ValueError, TypeError):  # ragged rows, text
+        raise InputError(f"signal must be an (n_electrodes, n_times) array of numbers, "
+                         f"every row as long; got {type(data).__name__}") from None
+    if values.ndim != 2 or not values.size:
+        raise InputError(f"signal must be an (n_electrodes, n_times) array, "
+                         f"got shape {values.shape}")
+    if np.isinf(values).any():
+        raise InputError("signal has infinite values; use NaN to hide a dot")
+    if rate is None:
+        raise InputError("rate (Hz) is required with a signal array")
+    if not (isinstance(rate, (int, float, np.number)) and 0 < rate < math.inf):
+        raise InputError(f"rate must be a sampling rate in Hz above 0, got {shown(rate)}")
+    return values, float(rate), None, None
+
+
+def cut_signal(values, rate, start, duration):
+    """The part of a signal from ``start`` for ``duration`` seconds."""
+    first = round((start or 0) * rate)
+    if first >= values.shape[1]:
+        raise InputError(f"start {start} s is past the end of the signal "
+                         f"({values.shape[1] / rate:.3f} s)")
+    stop = values.shape[1] if duration is None else first + max(1, round(duration * rate))
+    return values[:, first:stop]
+
+
+def analyse_signal(values, rate, smoothing=None, scaling="minmax"):
+    """The ``Analysis`` of a signal: low-passed at ``smoothing`` Hz (MNE's FIR filter),
+    scaled per electrode (``"minmax"``) or from ``(vmin, vmax)`` to 0..1."""
+    if smoothing is not None:
+        import mne
+
+        if np.isnan(values).any():
+            raise InputError("smoothing needs a signal without NaN (a filter would "
+                             "spread each NaN over its neighbours)")
+        values = mne.filter.filter_data(values, rate, None, smoothing, verbose="error")
+    if isinstance(scaling, str) and scaling == "minmax":
+        amplitudes = scale_minmax(values)
+    else:
+        vmin, vmax = scaling
+        if not vmax > vmin:
+            raise OptionError(f"scaling needs vmin < vmax, got {scaling}")
+        amplitudes = np.clip((values - vmin) / (vmax - vmin), 0, 1)
+    return Analysis(amplitudes, rate, values.shape[1] / rate)
 
 
 def fps_of(opts, target):
@@ -197,14 +351,15 @@ def fps_of(opts, target):
 
 
 def output_spec_of(target, plan, opts, inputs, audio=None, layout=None, cut=True,
-                   scratch_dir=None):
+                   scratch_dir=None, tag=True):
     """The ``OutputSpec`` that writes ``plan`` to ``target``: its frame size from the
     renderer, the sound of ``audio`` (its ``layout`` as the analysis read it, cut as
-    the options say when ``cut``), tagged with the audio file it was made from."""
+    the options say when ``cut``), tagged with the audio file it was made from (unless
+    not ``tag``: a scratch copy of a file object is nobody's source)."""
     renderer = plan.renderer
     width, height = (renderer.nv12_size if target.pixel_format == "nv12"
                      else (renderer.width, renderer.height))
-    file = isinstance(audio, (str, os.PathLike))
+    file = tag and isinstance(audio, (str, os.PathLike))
     sound = audio_spec(audio, target.format, opts.start if cut else None,
                        opts.duration if cut else None, plan.n_frames, plan.fps, layout,
                        where=target.path)

@@ -1,79 +1,41 @@
-"""The public API: render, render_signal, demo, frame, layout; each resolves once, then
-executes.
+"""The public API: render, render_signal, demo, frame, layout; each a thin use of a
+``Prepared`` render (``_prepared``), which resolves once, then executes.
 
-    arguments ──_plan.resolve (every check, once)──▶ Plan + OutputSpec
-        ──EXECUTORS (one machine | Dask segments)──▶ the output
+    arguments ──prepare (every check, the scene, the analysis, once)──▶ Prepared
+        ──write: Plan + OutputSpec ──EXECUTORS (one machine | Dask segments)──▶ the output
 """
-import importlib
 import math
 import tempfile
 import textwrap
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from ._analysis import scale_minmax
-from ._audio import as_channels_first, check_channel
+from ._audio import check_channel
 from ._demo import jingle_bells
+from ._display import picture
 from ._errors import FastvizError, InputError, OptionError, OutputError, shown
 from ._execute import Run
 from ._files import check_output, publish, temporary_file
-from ._formats import FORMATS, PICTURE
+from ._formats import PICTURE
 from ._options import OPTION_NAMES
 from ._output import output_target
-from ._plan import (
-    Plan,
-    analyse,
-    frame_count,
-    input_files,
-    make_renderer,
-    make_scene,
-    options_from,
-    output_spec_of,
-    plan_render,
-    where,
-)
-from ._scene import projected_scene, scene_bands
+from ._plan import input_files, make_scene, options_from, where
+from ._prepared import EXECUTORS, Prepared, check_split, execute, split_of
+from ._scene import scene_bands
 
-# How a resolved render is executed: a name -> (module, function taking the plan, the
-# output spec, a Run and the executor's own settings). A new way (a service's worker
-# pool) is one row; the modules load only when used.
-EXECUTORS = {"local": ("fastviz._execute", "write_video"),
-             "dask": ("fastviz._distributed", "render_segments")}
+__all__ = ["EXECUTORS", "execute", "render_file", "render", "demo", "render_signal",
+           "frame", "layout"]
 
 
-def execute(plan, spec, run, executor="local", **settings):
-    """Run a resolved render with ``EXECUTORS[executor]``; returns the output's path."""
-    module, function = EXECUTORS[executor]
-    return getattr(importlib.import_module(module), function)(plan, spec, run, **settings)
-
-
-def _segmentable(target, opts, output):
-    """Refuse segments for a format or codec that cannot be joined by stream copy."""
-    row = FORMATS[target.format]
-    if opts.encoder is None and (opts.codec or row.default_codec) in row.segments:
-        return
-    kinds = "; ".join(f"{row.codecs[c].encoder} {name.upper()} ({', '.join(row.suffixes)})"
-                      for name, row in FORMATS.items() for c in row.segments)
-    raise OptionError(f"output {output}: segments are {kinds}, joined by stream copy; "
-                      "render other formats and encoders in one piece")
-
-
-def render_file(audio, output, opts, run, scratch_dir=None, split=None):
-    """``render`` of checked ``opts``: resolve, then execute (on Dask with ``split``,
-    ``render_segments``' settings); the temporary file in ``scratch_dir``."""
-    split = {k: v for k, v in (split or {}).items() if v is not None}
-    inputs = input_files(audio, opts)
-    target = output_target(output, opts, inputs)
-    if split:
-        from ._distributed import check_split
-
-        _segmentable(target, opts, output)
-        check_split(**split)  # before the analysis
-    plan, layout = analyse(audio, opts, target)
-    spec = output_spec_of(target, plan, opts, inputs, audio, layout, scratch_dir=scratch_dir)
-    return execute(plan, spec, run, "dask" if split else "local", **split)
+def render_file(audio, output, opts, run, scratch_dir=None, split=None, given=None):
+    """``render`` of checked ``opts`` (the user's own ``given`` options): the output
+    resolved and checked, then the render prepared and written (on Dask with
+    ``split``, ``render_segments``' settings); the temporary file in ``scratch_dir``."""
+    target = output_target(output, opts, input_files(audio, opts))
+    split = check_split(target, opts, output, split or {})  # before the analysis
+    with Prepared.of_audio(audio, opts, given, target, run) as prepared:
+        return prepared.write_to(target, opts, run, split, scratch_dir)
 
 
 def render(audio, output, *, client=None, scheduler=None, segments=None,
@@ -82,8 +44,10 @@ def render(audio, output, *, client=None, scheduler=None, segments=None,
 
     Parameters
     ----------
-    audio : str or Path
-        Any audio file ffmpeg decodes.
+    audio : str, Path, (samples, rate) or binary file object
+        Any audio file ffmpeg decodes; or samples ((n,), (n_channels, n) or (n,
+        n_channels), floats in -1..1 or integers at full scale) at a whole number of
+        Hz, whose sound the video carries; or a file object open in binary mode.
     output : str or Path
         The video to write, its format from its extension (``.mp4``, ``.webm``,
         ``.mov``, ``.gif``, a folder or ``%05d.png`` for PNG frames); an existing file
@@ -95,15 +59,19 @@ def render(audio, output, *, client=None, scheduler=None, segments=None,
         ``client`` a ``dask.distributed.Client``.
         Giving any of these renders in segments; by default one ffmpeg does it all.
     cancel : callable, optional
-        Asked about twice a second while drawing, or while the segments render; when
-        it returns true the render stops, nothing is written, and ``Cancelled`` is
-        raised. For a front end's "stop" button.
+        Asked about ten times a second while the audio is analysed, while drawing, or
+        while the segments render; when it returns true the render stops, nothing is
+        written, no ffmpeg is left, and ``Cancelled`` is raised. For a front end's
+        "stop" button.
     **options
-        See ``Options``: {names}.
+        See ``Options``: {names}. ``progress`` is True (a bar on stderr; tqdm's
+        widget in a notebook), False, or a callable ``progress(done, total,
+        seconds_left)`` (see ``fastviz._progress``).
 
     Returns
     -------
-    Path of the video.
+    Video
+        The video's path (a ``pathlib.Path``), which plays itself in a notebook.
 
     Examples
     --------
@@ -112,10 +80,9 @@ def render(audio, output, *, client=None, scheduler=None, segments=None,
         render("song.wav", "song.mp4", fps=25, preset="ultrafast")
     """
     opts = options_from("render", options)
-    split = dict(client=client, scheduler=scheduler, n_segments=segments,
-                 segment_seconds=segment_seconds, segment_dir=segment_dir)
+    split = split_of(client, scheduler, segments, segment_seconds, segment_dir)
     return render_file(audio, output, opts, Run(opts.jobs, opts.progress, cancel),
-                       split=split)
+                       split=split, given=options)
 
 
 render.__doc__ = render.__doc__.replace("{names}", "\n        ".join(
@@ -150,58 +117,9 @@ def demo(output="jinglebells.mp4", *, cancel=None, **options):
             raise type(exc)(str(exc).replace(str(wav), "the demo song")) from None
 
 
-def _signal(data, rate):
-    """(values (n_electrodes, n_times), rate, channel names, 3-D positions or None)."""
-    if hasattr(data, "info") and hasattr(data, "get_data"):  # an MNE Raw, Epochs, Evoked
-        import mne
-
-        if isinstance(data, mne.BaseEpochs):
-            data = data.average()  # a movie of the evoked response
-        picks = mne.pick_types(data.info, eeg=True, ecog=True, seeg=True, dbs=True,
-                               exclude="bads")
-        if not len(picks):
-            raise InputError("the MNE object has no ECoG, sEEG, DBS or EEG channels")
-        if rate is not None and rate != data.info["sfreq"]:
-            raise InputError(f"rate={rate} differs from the MNE object's own sampling "
-                             f"rate, {data.info['sfreq']} Hz: leave rate out")
-        values = data.get_data(picks=picks)
-        locs = np.array([data.info["chs"][p]["loc"][:3] for p in picks])
-        return values, data.info["sfreq"], [data.ch_names[p] for p in picks], locs
-    try:
-        values = np.asarray(data, float)
-    except (ValueError, TypeError):  # ragged rows, text
-        raise InputError(f"signal must be an (n_electrodes, n_times) array of numbers, "
-                         f"every row as long; got {type(data).__name__}") from None
-    if values.ndim != 2 or not values.size:
-        raise InputError(f"signal must be an (n_electrodes, n_times) array, "
-                         f"got shape {values.shape}")
-    if np.isinf(values).any():
-        raise InputError("signal has infinite values; use NaN to hide a dot")
-    if rate is None:
-        raise InputError("rate (Hz) is required with a signal array")
-    if not (isinstance(rate, (int, float, np.number)) and 0 < rate < math.inf):
-        raise InputError(f"rate must be a sampling rate in Hz above 0, got {shown(rate)}")
-    return values, float(rate), None, None
-
-
-def _cut(values, rate, audio, start, duration):
-    """The part of a signal (and of an audio array) from ``start`` for ``duration`` s."""
-    first = round((start or 0) * rate)
-    if first >= values.shape[1]:
-        raise InputError(f"start {start} s is past the end of the signal "
-                         f"({values.shape[1] / rate:.3f} s)")
-    stop = values.shape[1] if duration is None else first + max(1, round(duration * rate))
-    if isinstance(audio, tuple):
-        samples, audio_rate = audio
-        samples = as_channels_first(samples)
-        a = round((start or 0) * audio_rate)
-        b = None if duration is None else a + round(duration * audio_rate)
-        audio = (samples[:, a:b], audio_rate)
-    return values[:, first:stop], audio
-
-
 def render_signal(data, output, rate=None, *, audio=None, scaling="minmax",
-                  smoothing=None, **options):
+                  smoothing=None, client=None, scheduler=None, segments=None,
+                  segment_seconds=None, segment_dir=None, cancel=None, **options):
     """Render any per-electrode signal to a video, optionally with sound.
 
     Parameters
@@ -221,6 +139,8 @@ def render_signal(data, output, rate=None, *, audio=None, scaling="minmax",
         every electrode alike, clipped.
     smoothing : float, optional
         Low-pass cut-off in Hz applied before scaling (MNE's FIR filter).
+    client, scheduler, segments, segment_seconds, segment_dir, cancel : optional
+        As for ``render``.
     **options
         As for ``render``. ``electrodes`` may also be an (n, 2) array of pixel positions
         or a dict from channel name to (x, y). With neither a background nor electrodes,
@@ -229,7 +149,8 @@ def render_signal(data, output, rate=None, *, audio=None, scaling="minmax",
 
     Returns
     -------
-    Path of the video.
+    Video
+        The video's path, which plays itself in a notebook.
 
     Examples
     --------
@@ -239,39 +160,14 @@ def render_signal(data, output, rate=None, *, audio=None, scaling="minmax",
         render_signal(raw, "ecog.mp4", smoothing=5.0)
     """
     opts = options_from("render_signal", options)
-    inputs = input_files(None if isinstance(audio, tuple) else audio, opts)
-    target = output_target(output, opts, inputs)
-    if opts.channel is not None:
-        raise OptionError("channel picks an audio channel to analyse; render_signal draws "
-                          "every electrode of its signal, so pass a subset of it instead")
-    values, rate, names, locs = _signal(data, rate)
-    values, audio = _cut(values, rate, audio, opts.start, opts.duration)
-    if opts.background is None and opts.electrodes is None and locs is not None:
-        background, xs, ys = projected_scene(locs, opts.size)
-        opts = replace(opts, background=background, electrodes=np.column_stack([xs, ys]))
-    renderer = make_renderer(opts, scene=make_scene(opts, target, names))
-    if renderer.n_electrodes != len(values):
-        raise InputError(f"the signal has {len(values)} electrodes but the scene has "
-                         f"{renderer.n_electrodes} positions")
-    if smoothing is not None:
-        import mne
-
-        if np.isnan(values).any():
-            raise InputError("smoothing needs a signal without NaN (a filter would "
-                             "spread each NaN over its neighbours)")
-        values = mne.filter.filter_data(values, rate, None, smoothing, verbose="error")
-    if isinstance(scaling, str) and scaling == "minmax":
-        amplitudes = scale_minmax(values)
-    else:
-        vmin, vmax = scaling
-        if not vmax > vmin:
-            raise OptionError(f"scaling needs vmin < vmax, got {scaling}")
-        amplitudes = np.clip((values - vmin) / (vmax - vmin), 0, 1)
-    plan = Plan(renderer, amplitudes, rate, None, target.fps,
-                frame_count(values.shape[1] / rate, target.fps))
-    spec = output_spec_of(target, plan, opts, inputs, audio,
-                          cut=not isinstance(audio, tuple))
-    return execute(plan, spec, Run(opts.jobs, opts.progress))
+    target = output_target(output, opts,
+                           input_files(None if isinstance(audio, tuple) else audio, opts))
+    split = check_split(target, opts, output, split_of(client, scheduler, segments,
+                                                       segment_seconds, segment_dir))
+    prepared = Prepared.of_signal(data, rate, opts, options, target, audio, scaling,
+                                  smoothing)
+    return prepared.write_to(target, prepared.opts, Run(opts.jobs, opts.progress, cancel),
+                             split)
 
 
 def _write_png(picture, path, overwrite, inputs):
@@ -312,7 +208,8 @@ def frame(audio, at, output=None, **options):
 
     Returns
     -------
-    ndarray of uint8, shape (H, W, 3)
+    Picture
+        (H, W, 3) uint8: a NumPy array, which shows itself in a notebook.
 
     Examples
     --------
@@ -326,16 +223,11 @@ def frame(audio, at, output=None, **options):
         output = check_output(output, opts.overwrite, inputs, format=PICTURE)
     if not (isinstance(at, (int, float, np.number)) and 0 <= at < math.inf):
         raise OptionError(f"at must be a finite number of seconds >= 0, got {shown(at)}")
-    plan = plan_render(audio, opts)
-    index = math.floor(round(at * plan.fps, 9))
-    if index >= plan.n_frames:
-        raise InputError(f"at must be within the video: {at} s is past the video's end "
-                         f"({plan.n_frames} frames at "
-                         f"{plan.fps} fps, {float(plan.n_frames / plan.fps):.3f} s)")
-    picture = plan.renderer.frames(plan.values(index, index + 1))[0]
+    with Prepared.of_audio(audio, opts, options) as prepared:
+        image = prepared.frame(at)
     if output is not None:
-        _write_png(picture, output, opts.overwrite, inputs)
-    return picture
+        _write_png(image, output, opts.overwrite, inputs)
+    return image
 
 
 def layout(output=None, **options):
@@ -355,7 +247,8 @@ def layout(output=None, **options):
 
     Returns
     -------
-    ndarray of uint8, shape (H, W, 3)
+    Picture
+        (H, W, 3) uint8: a NumPy array, which shows itself in a notebook.
 
     Examples
     --------
@@ -369,8 +262,9 @@ def layout(output=None, **options):
     inputs = input_files(None, opts)
     if output is not None:
         output = check_output(output, opts.overwrite, inputs, format=PICTURE)
-    scene = make_scene(opts)
-    picture = draw_layout(scene, scene_bands(scene, len(FREQS), opts.bands_by, where(opts)))
+    scene = make_scene(opts)  # as a Prepared's, without an input to analyse
+    image = picture(draw_layout(scene, scene_bands(scene, len(FREQS), opts.bands_by,
+                                                   where(opts))))
     if output is not None:
-        _write_png(picture, output, opts.overwrite, inputs)
-    return picture
+        _write_png(image, output, opts.overwrite, inputs)
+    return image

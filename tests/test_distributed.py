@@ -496,13 +496,18 @@ def test_batch_never_replaces_an_input_and_trusts_only_its_own_videos(tmp_path):
     assert "no audio files" in str(mixed[0].error) and mixed[1].skipped
 
 
+def writing():
+    """(progress, cancel): cancel says true once the frames' phase began (the encoder,
+    or the segments, running)."""
+    began = threading.Event()
+    return (lambda done, total, left: total is not None and began.set()), began.is_set
+
+
 def test_a_cancelled_render_leaves_nothing(tmp_path):
     wav = write_wav(tmp_path / "in.wav", tone(600, 3.0), 44100)
-    asked = []
-    with pytest.raises(Cancelled):  # asked once ffmpeg runs, before the first block
-        render(wav, tmp_path / "out.mp4", size=SIZE, progress=False,
-               cancel=lambda: asked.append(1) or True)
-    assert asked
+    progress, cancel = writing()
+    with pytest.raises(Cancelled, match="render of"):  # ffmpeg runs, no block written
+        render(wav, tmp_path / "out.mp4", size=SIZE, progress=progress, cancel=cancel)
     assert not list(tmp_path.glob("out*")) and not hidden(tmp_path)
     assert not ffmpeg_processes_in(tmp_path)
 
@@ -511,12 +516,26 @@ def test_a_cancelled_render_leaves_nothing(tmp_path):
 
 def test_cancel_stops_a_render_in_segments(tmp_path, cluster):
     wav = write_wav(tmp_path / "in.wav", tone(600, 3.0), 44100)
-    asked = []
-    with pytest.raises(Cancelled):
-        render(wav, tmp_path / "out.mp4", size=SIZE, preset="ultrafast", progress=False,
-               client=cluster.client, segments=2, cancel=lambda: asked.append(1) or True)
-    assert asked and not list(tmp_path.glob("out*")) and not hidden(tmp_path)
+    progress, cancel = writing()  # the segments submitted, the sound being encoded
+    with pytest.raises(Cancelled, match="render of"):
+        render(wav, tmp_path / "out.mp4", size=SIZE, preset="ultrafast", progress=progress,
+               client=cluster.client, segments=2, cancel=cancel)
+    assert not list(tmp_path.glob("out*")) and not hidden(tmp_path)
     assert not ffmpeg_processes_in(tmp_path) and not segment_files(cluster.folder)
+    with pytest.raises(Cancelled, match="analysis of"):  # before any task
+        render(wav, tmp_path / "out.mp4", size=SIZE, client=cluster.client, segments=2,
+               progress=False, cancel=lambda: True)
+    assert not list(tmp_path.glob("out*")) and not hidden(tmp_path)
+
+
+def test_segments_report_progress_as_they_finish(tmp_path, cluster):
+    wav = write_wav(tmp_path / "in.wav", tone(600, 3.0), 44100)
+    calls = []
+    render(wav, tmp_path / "out.mp4", size=SIZE, preset="ultrafast", client=cluster.client,
+           segments=3, progress=lambda *report: calls.append(report))
+    frames = [c for c in calls if c[1] is not None]
+    assert frames[0] == (0, 90, None) and frames[-1] == (90, 90, 0.0)
+    assert {done for done, *_ in frames} <= {0, 30, 60, 90}  # whole segments
 
 
 def test_segments_in_a_folder_whose_name_holds_a_newline(tmp_path, cluster, clip):
