@@ -264,7 +264,7 @@ def _check_some_band_held(rate, freqs, n_cycles, source):
     need = 2 * freqs.min() * (1 + 1 / np.asarray(n_cycles).min())
     if rate < need:
         raise InputError(f"{source} is sampled at {rate:g} Hz, too slowly for any band: "
-                         f"the lowest, {freqs.min():.0f} Hz, needs at least {need:.0f} Hz, "
+                         f"the lowest, {freqs.min():.0f} Hz, needs at least {math.ceil(need)} Hz, "
                          "so every dot would stay dark")
 
 

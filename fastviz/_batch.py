@@ -18,7 +18,7 @@ from ._encode import read_source_tag, source_tag
 from ._errors import Cancelled, FastvizWarning, InputError, OptionError, OutputError
 from ._execute import Run
 from ._ffmpeg import MAX_FRAME_SIDE
-from ._files import check_output
+from ._files import check_output, kind
 from ._formats import DEFAULT_FORMAT, FORMATS, as_fraction, check_frames, output_format
 from ._plan import options_from
 from ._progress import progress_bar
@@ -183,7 +183,7 @@ def render_batch(audios, outdir, *, client=None, scheduler=None, overwrite=False
     format, suffix = _suffix(outdir, opts)
     outdir = Path(outdir)
     if outdir.exists() and not outdir.is_dir():
-        raise OutputError(f"output folder {outdir} is a file")
+        raise OutputError(f"output folder {outdir} is {kind(outdir)}, not a folder")
     outcomes = {}  # input -> Outcome, in input order
     for item in audios:  # an empty folder or pattern is one failed item, not the batch
         try:

@@ -16,6 +16,7 @@ import math
 import os
 import shutil
 import tempfile
+import threading
 import time
 import uuid
 from concurrent.futures import CancelledError
@@ -34,7 +35,9 @@ from ._progress import progress_bar
 SEGMENT_SECONDS = 30  # default segment length: a lost worker costs at most this much video
 SEGMENT_ATTEMPTS = 3  # a segment whose scene was lost with its workers is sent again
 STOP_TIMEOUT = 10  # seconds the driver waits for running segments to stop after a failure
-WORKER_TIMEOUT = 30  # seconds to wait for a scheduler's first worker
+WORKER_TIMEOUT = 30  # seconds to wait for a scheduler's answer, and for its first worker
+# local:N starts N processes while the stop signals wait: at most this many per core
+LOCAL_PER_CORE, MIN_LOCAL_CAP = 4, 8
 
 
 def _distributed():
@@ -77,7 +80,7 @@ def connect(client=None, scheduler=None):
     scheduler = "local" if scheduler is None else str(scheduler)
     if "://" in scheduler:
         try:
-            own = distributed.Client(scheduler)
+            own = _client_of(distributed, scheduler)
         except (OSError, TimeoutError) as exc:
             raise FastvizError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
         with own:
@@ -107,6 +110,29 @@ def connect(client=None, scheduler=None):
         finally:
             with _ffmpeg.signals_held():
                 cluster.close()
+
+
+def _client_of(distributed, scheduler):
+    """A client of the scheduler at ``scheduler``, or an error once ``WORKER_TIMEOUT``
+    passes: Dask's own connect timeout does not cover a listener that accepts and never
+    answers (another program on the port), so the client is made in a thread waited
+    for; one that never finishes is left to its daemon thread."""
+    made = {}
+
+    def connect():
+        try:
+            made["client"] = distributed.Client(scheduler, timeout=f"{WORKER_TIMEOUT}s")
+        except BaseException as exc:  # raised below, in the caller's thread
+            made["error"] = exc
+
+    thread = threading.Thread(target=connect, daemon=True, name="fastviz-dask-connect")
+    thread.start()
+    thread.join(WORKER_TIMEOUT + 5)
+    if "error" in made:
+        raise made["error"]
+    if "client" not in made:
+        raise OSError(f"no answer in {WORKER_TIMEOUT} s (is it a Dask scheduler?)")
+    return made["client"]
 
 
 @contextlib.contextmanager
@@ -194,7 +220,12 @@ def _local_workers(scheduler):
     if name != "local" or colon and not (count.isdigit() and int(count) > 0):
         raise OptionError(f"scheduler must be 'local', 'local:N' (N worker processes) or an "
                           f"address like tcp://host:8786, got {shown(scheduler)}")
-    return int(count) if count else os.cpu_count() or 1
+    cores = os.cpu_count() or 1
+    if count and int(count) > max(MIN_LOCAL_CAP, LOCAL_PER_CORE * cores):
+        raise OptionError(f"scheduler must be local:N with N at most "
+                          f"{max(MIN_LOCAL_CAP, LOCAL_PER_CORE * cores)} here ({cores} cores: "
+                          f"each worker is a process of about 200 MB), got {shown(scheduler)}")
+    return int(count) if count else cores
 
 
 

@@ -177,7 +177,7 @@ class VideoWriter:
         self.frames_written = 0
         self.command = None
         self._state = "new"
-        self._proc = self._tmp = self._wav = None
+        self._proc = self._tmp = self._wav = self._watchdog = None
 
     def open(self):
         """Create the temporary file and start ffmpeg; returns the writer."""
@@ -212,6 +212,7 @@ class VideoWriter:
                 encode_command(spec, target, source), stdin=subprocess.PIPE,
                 cwd=self._tmp if sequence else None)
             self.command = shlex.join(self._command)
+            self._watchdog = _ffmpeg.Watchdog(self._proc, _ffmpeg.ENCODER_STALL_SECONDS)
         except BaseException:
             self.abort()
             raise
@@ -236,9 +237,15 @@ class VideoWriter:
                              f"{self.n_frames}, and its sound cut there; writing "
                              f"{self.frames_written + len(frames)} frames would outrun it")
         try:
-            self._proc.stdin.write(memoryview(np.ascontiguousarray(frames)).cast("B"))
+            for frame in frames:  # watched one at a time: a stuck encoder is killed
+                self._watchdog.watched(self._proc.stdin.write,
+                                       memoryview(np.ascontiguousarray(frame)).cast("B"))
         except (BrokenPipeError, OSError, ValueError):
             self._proc.wait()
+            if self._watchdog.fired:
+                raise EncodeError(f"ffmpeg took no frame for {self._watchdog.seconds} s "
+                                  f"while writing {self.path}, so it was stopped; is the "
+                                  "disk answering, or was ffmpeg stopped?") from None
             raise self._error("ffmpeg stopped reading frames") from None
         self.frames_written += len(frames)
 
@@ -280,7 +287,11 @@ class VideoWriter:
                 self._proc.stdin.close()
             except BrokenPipeError:
                 pass
-            if self._proc.wait() != 0:
+            if self._watchdog.watched(self._proc.wait) != 0:
+                if self._watchdog.fired:
+                    raise EncodeError(f"ffmpeg did not finish {self.path} for "
+                                      f"{self._watchdog.seconds} s after its last frame, "
+                                      "so it was stopped; is the disk answering?")
                 raise self._error("ffmpeg failed")
             spec = self.spec
             if spec.audio is not None and self.frames_written != self.n_frames:
@@ -294,6 +305,7 @@ class VideoWriter:
             raise
         self._state = "closed"
         _open_writers.discard(self)
+        self._watchdog.stop()
         self._remove_wav()
 
     def abort(self):
@@ -304,6 +316,8 @@ class VideoWriter:
         with _ffmpeg.signals_held():
             self._state = "closed"
             _open_writers.discard(self)
+            if self._watchdog is not None:
+                self._watchdog.stop()
             if self._proc is not None:
                 _ffmpeg.kill(self._proc)
             for scratch in (self._tmp, self._wav):

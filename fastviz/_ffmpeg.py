@@ -22,20 +22,26 @@ from pathlib import Path
 
 import imageio_ffmpeg
 
-from ._errors import EncodeError, FastvizError, OptionError
+from ._errors import EncodeError, FastvizError, OptionError, OutputError
 
 STOP_SIGNALS = {getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
                 if hasattr(signal, name)}
 # A decoder that hands over no sound for this long is stuck (a hung disk, a damaged
 # file that makes it loop), not slow: decoding runs at hundreds of times real time.
 STALL_SECONDS = 30
+# An encoder that takes no frame for this long is stuck (a stopped process, a disk that
+# stopped answering), not slow: x264's slowest preset takes a few seconds for an 8K frame.
+ENCODER_STALL_SECONDS = 120
+# What ffmpeg says when the disk (or a file size limit) stops its writes
+DISK_FULL = ("No space left on device", "File too large", "Disk quota exceeded")
 # Demuxers that open other files or URLs on their own (playlists, concat scripts, image
 # sequences, disc folders, subtitle pairs, network sessions) or run scripts. A user's
 # file is never read with them: a playlist can point at /dev/urandom or stay live
-# forever. Devices are left out as well.
+# forever; SBaGen (sbg) scripts synthesise sound for as long as they say (47 bytes can
+# ask for a day of it). Devices are left out as well.
 UNSAFE_DEMUXERS = frozenset({"avisynth", "concat", "dash", "dvdvideo", "hls", "image2",
-                             "imf", "msnwctcp", "rtp", "rtsp", "sap", "sdp", "vapoursynth",
-                             "vobsub", "webm_dash_manifest"})
+                             "imf", "msnwctcp", "rtp", "rtsp", "sap", "sbg", "sdp",
+                             "vapoursynth", "vobsub", "webm_dash_manifest"})
 
 
 def ffmpeg_exe():
@@ -66,20 +72,25 @@ class LogCatcher(threading.Thread):
 
 
 class Watchdog(threading.Thread):
-    """Reads from ``proc``'s stdout that kill it when one makes no progress for
-    ``STALL_SECONDS``; ``fired`` tells whether that happened. ``stop()`` ends it."""
+    """Reads from ``proc``'s stdout (or any call, ``watched``) that kill it when one
+    makes no progress for ``seconds`` (``STALL_SECONDS``); ``fired`` tells whether that
+    happened. ``stop()`` ends it."""
 
-    def __init__(self, proc):
+    def __init__(self, proc, seconds=STALL_SECONDS):
         super().__init__(daemon=True)
-        self.seconds, self.fired = STALL_SECONDS, False
+        self.seconds, self.fired = seconds, False
         self._proc, self._since, self._over = proc, None, threading.Event()
         self.start()
 
     def read(self, n_bytes):
         """Up to ``n_bytes`` from the process (fewer at its end, or once killed)."""
+        return self.watched(self._proc.stdout.read, n_bytes)
+
+    def watched(self, call, *args):
+        """``call(*args)``, the process killed if it takes longer than ``seconds``."""
         self._since = time.monotonic()
         try:
-            return self._proc.stdout.read(n_bytes)
+            return call(*args)
         finally:
             self._since = None
 
@@ -171,6 +182,12 @@ def failure(what, proc, log, command, where=""):
     code = proc.returncode
     how = (f"killed by {signal.Signals(-code).name}" if code is not None and code < 0
            else f"exit code {code}")  # killed: ffmpeg could say nothing
+    said = log.tail()
+    full = next((words for words in DISK_FULL if words in said), None)
+    if code is not None and code == -getattr(signal, "SIGXFSZ", 0):  # ulimit -f
+        full = "over the file size limit"
+    if full is not None:  # the one thing to say, in one line
+        return OutputError(f"{what} ({how}){where}: the disk is full ({full})")
     return EncodeError(f"{what} ({how}){where}\ncommand: {shlex.join(command)}\n"
                        f"ffmpeg said:\n{log.tail()}")
 

@@ -52,12 +52,35 @@ def kind(path):
     except (OSError, ValueError):  # ValueError: a name with a null byte names nothing
         return None
     if stat.S_ISLNK(mode):
+        system = _system_link(path)
+        if system is not None:  # /dev/stdout -> /proc/self/fd/1 -> whatever it is now
+            return f"a symlink into {system}"
         try:
             mode = os.stat(path).st_mode
         except OSError:
             return "a dangling symlink"
         return f"a symlink to {_words(mode)}"
     return _words(mode)
+
+
+def _system_link(path):
+    """``"/proc"`` or ``"/dev"`` when the symlink ``path`` sits in ``/dev`` or a link on
+    its way passes through ``/proc`` (a process's open files: ``/dev/stdout``,
+    ``/dev/fd/N``), which no video may replace; else None."""
+    hop = os.path.join(os.path.realpath(os.path.dirname(os.path.abspath(path))),
+                       os.path.basename(path))
+    if os.path.dirname(hop) == "/dev":
+        return "/dev"
+    for _ in range(40):  # the kernel's own limit on a chain of links
+        if hop == "/proc" or hop.startswith("/proc/"):
+            return "/proc"
+        try:
+            target = os.readlink(hop)
+        except OSError:
+            return None
+        hop = os.path.normpath(os.path.join(os.path.dirname(hop), target))
+        hop = os.path.join(os.path.realpath(os.path.dirname(hop)), os.path.basename(hop))
+    return None
 
 
 def _words(mode):
@@ -136,7 +159,22 @@ def check_output(path, overwrite=False, inputs=(), format=None):
     folder = path.parent
     if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
         raise OutputError(f"cannot write {path}: folder {folder} is missing or not writable")
+    check_name_length(path)
     return path
+
+
+def check_name_length(path):
+    """Refuse a name longer than its folder's filesystem takes (255 bytes on most), now,
+    not when the finished video is moved onto it."""
+    path = Path(path)
+    try:
+        most = os.pathconf(path.parent, "PC_NAME_MAX")
+    except (OSError, ValueError):  # the filesystem does not say
+        return
+    size = len(os.fsencode(path.name))
+    if size > most:
+        raise OutputError(f"output {path}: its name is {size} bytes, and the filesystem "
+                          f"of {path.parent} takes at most {most}; choose a shorter name")
 
 
 def _input_at(path, inputs):
@@ -184,6 +222,7 @@ def check_sequence(pattern, overwrite=False, inputs=()):
             raise OutputError(f"output {folder} exists with {count} numbered frame(s) in "
                               "it; pass overwrite=True to replace the sequence")
     parent = folder.parent
+    check_name_length(folder)
     if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
         raise OutputError(f"cannot write {pattern}: folder {parent} is missing or not "
                           "writable (frames are moved into place by renaming their "

@@ -12,6 +12,7 @@ from dataclasses import MISSING, dataclass, field, fields
 from ._errors import OptionError, shown
 
 MAX_FPS = 240
+MAX_SECONDS = 1e9  # start and duration: 31 years; ffmpeg fails on seeks far past that
 MIN_FPS = "1/1000"
 FITS = ("pad", "stretch", "crop")
 BANDS_BY = ("y", "x", "table")
@@ -175,8 +176,9 @@ class Options:
             raise OptionError(f"bands_by must be x, y or table, got {shown(self.bands_by)}")
         if self.dot_size is not None and not (
                 isinstance(self.dot_size, str) and self.dot_size == "auto") and not (
-                isinstance(self.dot_size, (int, float, np.number)) and self.dot_size >= 0):
-            raise OptionError(f"dot_size must be a number of points >= 0 or 'auto', got "
+                isinstance(self.dot_size, (int, float, np.number)) and self.dot_size >= 0
+                and math.isfinite(self.dot_size)):
+            raise OptionError(f"dot_size must be a finite number of points >= 0 or 'auto', got "
                               f"{shown(self.dot_size)}")
         if self.montage is not None and (self.background is not None
                                          or self.electrodes is not None):
@@ -206,9 +208,12 @@ class Options:
         for name, low in (("start", 0), ("duration", 1e-9)):
             value = getattr(self, name)
             if value is not None and not (isinstance(value, (int, float, np.number))
-                                          and math.isfinite(value) and value >= low):
-                raise OptionError(f"{name} must be a finite number of seconds "
-                                  f"{'>= 0' if low == 0 else '> 0'}, got {shown(value)}")
+                                          and math.isfinite(value)
+                                          and low <= value <= MAX_SECONDS):
+                raise OptionError(f"{name} must be a number of seconds "
+                                  f"{'>= 0' if low == 0 else '> 0'} and at most "
+                                  f"{MAX_SECONDS:.0e} (no recording is longer), got "
+                                  f"{shown(value)}")
 
 
 # What ``Prepared.write`` may change: how a prepared render is written, never what it

@@ -14,6 +14,7 @@ import numpy as np
 
 from ._analysis import electrode_bands
 from ._errors import InputError, OptionError, shown
+from ._ffmpeg import check_frame_size
 from ._files import check_input
 
 LOOK_KEYS = ("description", "cmap", "bg_color", "brightness", "invert", "alpha",
@@ -86,8 +87,12 @@ def load_background(background, size=None, bg_color="white"):
     return _resized(_composited(picture_rgba(background), bg_color), size)
 
 
-def picture_rgba(background):
-    """A picture file or array as (H, W, 4) uint8 RGBA, as ``load_background`` reads it."""
+def picture_rgba(background, whole=False):
+    """A picture file or array as (H, W, 4) uint8 RGBA, as ``load_background`` reads it.
+
+    ``whole``: the picture will be the frame as it is (no size given), so one larger
+    than a frame can be (``_ffmpeg.check_frame_size``) is refused from its header,
+    before its pixels are decoded."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     if isinstance(background, (str, Path)):
@@ -98,6 +103,12 @@ def picture_rgba(background):
                 # that; here both are refused, before the pixels are decoded.
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
                 with Image.open(path) as opened:
+                    if whole:
+                        try:
+                            check_frame_size(*opened.size)
+                        except OptionError as exc:
+                            raise InputError(f"background picture {path}: {exc}; give a "
+                                             "smaller --size, or a smaller picture") from None
                     # as viewers show it: a phone photo stored sideways is turned upright,
                     # so positions measured on the picture as seen land where meant
                     im = ImageOps.exif_transpose(opened)
@@ -518,7 +529,7 @@ def build_scene(background=None, electrodes=None, *, montage=None, size=None, fi
         xs, ys = points.T
     # the look changes the picture, then its transparent pixels show bg_color, as the
     # letterbox does (compositing first turned them grey under a dimmed white)
-    rgba = picture_rgba(background)
+    rgba = picture_rgba(background, whole=size is None)
     rgb = rgba[..., :3]
     if invert:  # a white page turns black: a dark look on a light picture
         rgb = 255 - rgb
@@ -712,7 +723,9 @@ def load_look(look):
         if key in ("cmap", "bg_color"):
             _check_look_colours(where, key, value)
         if expected in ("fraction", "positive") and not (
-                number and (0 <= value <= 1 if expected == "fraction" else value > 0)):
-            what = "a number from 0 to 1" if expected == "fraction" else "a number above 0"
+                number and math.isfinite(value)
+                and (0 <= value <= 1 if expected == "fraction" else value > 0)):
+            what = ("a number from 0 to 1" if expected == "fraction"
+                    else "a finite number above 0")
             raise InputError(f"{where}: the {key} value must be {what}, got {shown(value)}")
     return {k: v for k, v in settings.items() if k != "description"}

@@ -111,9 +111,10 @@ def _signals_stop_the_render():
         stop.record(signum)
         if not _in_the_render(frame):
             return
-        held = sys.modules.get("fastviz._ffmpeg")  # no block holds them before it loads
-        if held is not None and held.holding():
-            held.defer(stop.raise_it)
+        # no block holds them before it loads, nor while it is half imported
+        holding = getattr(sys.modules.get("fastviz._ffmpeg"), "holding", None)
+        if holding is not None and holding():
+            sys.modules["fastviz._ffmpeg"].defer(stop.raise_it)
             return
         stop.raise_it()
 
@@ -229,9 +230,11 @@ def _parser():
 
 def main(argv=None):
     """Run the command line; return the exit code."""
-    args = _parser().parse_args(argv)
     err = stderr()
     with _signals_stop_the_render() as stop, warnings.catch_warnings():
+        args = _parser().parse_args(argv)  # a stop meanwhile is recorded, and answered
+        if stop.signum is not None:
+            return _answer(args, stop, None, None, err)
         if not args.debug:  # a library's warnings are not the user's business
             warnings.simplefilter("ignore")
         warnings.simplefilter("once", FastvizWarning)
@@ -371,8 +374,9 @@ def _batch(args, options, split, stop):
         print(f"  {status:7}  {o.input}{'' if o.error else f' -> {o.output}'}"
               f"{' (made before)' if o.skipped else ''}", file=err)
     if failed:
-        raise BatchFailed(f"{len(failed)} of {len(outcomes)} files failed; the other "
-                          f"videos are in {args.outdir}")
+        rest = (f"the other videos are in {args.outdir}" if len(failed) < len(outcomes)
+                else "no video was written")
+        raise BatchFailed(f"{len(failed)} of {len(outcomes)} files failed; {rest}")
     made = sum(not o.skipped for o in outcomes)
     kept = len(outcomes) - made
     if args.quiet:

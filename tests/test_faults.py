@@ -624,3 +624,113 @@ def test_renders_in_threads_each_write_their_own_video(tmp_path):
         thread.join(timeout=120)
     for i in range(3):
         assert_rendered(0, "", tmp_path / f"{i}.mp4")
+
+
+# -------------------------------------------- the second attacker's trial (13 failures)
+
+def test_a_link_through_proc_at_the_output_is_never_replaced(tmp_path, capsys, wav):
+    """``-o /dev/stdout -y`` replaced the machine's /dev/stdout (a link to
+    /proc/self/fd/1, which resolves to whatever stdout is): a link into /proc, or one
+    that sits in /dev, is never replaced."""
+    link = tmp_path / "out.mp4"
+    link.symlink_to("/proc/self/fd/1")
+    code, err = cli(capsys, "render", wav, "-o", link, "--format", "mp4", "-y", *FAST)
+    assert code == 1 and "a symlink into /proc" in error_line(err)
+    assert os.readlink(link) == "/proc/self/fd/1"
+    code, err = cli(capsys, "render", wav, "-o", "/dev/stdout", "--format", "mp4", "-y",
+                    *FAST)
+    assert code == 1 and "a symlink into /dev" in error_line(err)
+    assert os.path.islink("/dev/stdout")
+
+
+def test_a_synthesis_script_is_not_read_as_audio(tmp_path, capsys):
+    """A 47-byte SBaGen script named .wav decoded as 23 hours of sound."""
+    bomb = tmp_path / "bomb.wav"
+    bomb.write_text("-SE\nalpha: 440+10/50\nNOW alpha\n+23:00:00 alpha\n")
+    start = time.monotonic()
+    code, err = cli(capsys, "render", bomb, "-o", tmp_path / "o.mp4", *FAST)
+    assert code == 1 and "bomb.wav" in error_line(err) and time.monotonic() - start < 20
+    assert not list(tmp_path.glob("o*"))
+
+
+def test_local_workers_are_capped(tmp_path, capsys, wav):
+    code, err = cli(capsys, "render", wav, "-o", tmp_path / "o.mp4", "--scheduler",
+                    "local:99999", *FAST)
+    assert code == 2 and "at most" in error_line(err) and "local:99999" in err
+
+
+def test_a_scheduler_that_never_answers_is_an_error(tmp_path, wav, monkeypatch):
+    pytest.importorskip("distributed")
+    from fastviz import _distributed
+
+    monkeypatch.setattr(_distributed, "WORKER_TIMEOUT", 2)
+    with socket.socket() as listener:  # accepts, and never says a word
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(4)
+        address = f"tcp://127.0.0.1:{listener.getsockname()[1]}"
+        start = time.monotonic()
+        with pytest.raises(FastvizError, match="no answer in 2 s"):
+            fastviz.render(wav, tmp_path / "o.mp4", scheduler=address, progress=False)
+    assert time.monotonic() - start < 30 and not list(tmp_path.glob("o*"))
+
+
+def test_a_name_too_long_is_refused_before_the_render(tmp_path, capsys, wav):
+    name = "\N{LATIN SMALL LETTER E WITH ACUTE}" * 126 + ".mp4"  # 256 bytes
+    decoded = []
+    code, err = cli(capsys, "render", wav, "-o", tmp_path / name, *FAST)
+    assert code == 1 and "its name is 256 bytes" in error_line(err) and not decoded
+    assert_nothing_left(tmp_path)
+
+
+def test_an_infinite_dot_size_is_a_usage_error(tmp_path, capsys, wav):
+    code, err = cli(capsys, "frame", wav, "--at", "0", "-o", tmp_path / "f.png",
+                    "--dot-size", "inf")
+    assert code == 2 and "--dot-size must be a finite number" in error_line(err)
+    look = tmp_path / "big.toml"
+    look.write_text("[big]\ndot_size = inf\n")
+    code, err = cli(capsys, "frame", wav, "--at", "0", "-o", tmp_path / "f.png",
+                    "--look", f"{look}:big")
+    assert code == 1 and "a finite number above 0" in error_line(err)
+
+
+def test_a_picture_larger_than_a_frame_is_refused_from_its_header(tmp_path, capsys, wav):
+    from PIL import Image
+
+    Image.new("L", (9000, 9000)).save(tmp_path / "big.png")  # small file, 81 MP
+    (tmp_path / "e.csv").write_text("x_2d,y_2d\n10,10\n100,100\n")
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    code, err = cli(capsys, "render", wav, "-o", tmp_path / "o.mp4", "-q", "--background",
+                    tmp_path / "big.png", "--electrodes", tmp_path / "e.csv")
+    assert code == 1 and "big.png" in error_line(err) and "too large" in err
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mb < 200  # not decoded: 81 MP of RGBA is 324 MB
+
+
+def test_a_full_disk_while_encoding_is_one_line(tmp_path, capsys, wav):
+    assert cli(capsys, "render", wav, "-o", tmp_path / "warm.mp4", *FAST)[0] == 0
+    (tmp_path / "warm.mp4").unlink()  # the kernels' cache is written: only ffmpeg writes
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, hard))  # ffmpeg inherits it
+    try:
+        code, err = cli(capsys, "render", wav, "-o", tmp_path / "o.mp4", "--crf", "0",
+                        *FAST)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, previous)
+    assert code == 1 and "the disk is full" in error_line(err) and "o.mp4" in err
+    assert err.count("\n") == 1, err
+    assert_nothing_left(tmp_path)
+
+
+def test_a_stopped_encoder_is_killed_and_named(tmp_path, monkeypatch):
+    from fastviz import _ffmpeg
+
+    monkeypatch.setattr(_ffmpeg, "ENCODER_STALL_SECONDS", 2)
+    frames = np.zeros((30, 480, 640, 3), np.uint8)
+    with pytest.raises(fastviz.EncodeError, match="took no frame for 2 s"):
+        with VideoWriter(tmp_path / "o.mp4", (640, 480), 30, preset="ultrafast") as video:
+            os.kill(video._proc.pid, signal.SIGSTOP)  # as a hung disk stops its writes
+            for _ in range(100):
+                video.write(frames)
+    assert not list(tmp_path.iterdir())
