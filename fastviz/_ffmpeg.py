@@ -76,9 +76,10 @@ class Watchdog(threading.Thread):
     makes no progress for ``seconds`` (``STALL_SECONDS``); ``fired`` tells whether that
     happened. ``stop()`` ends it."""
 
-    def __init__(self, proc, seconds=STALL_SECONDS):
+    def __init__(self, proc, seconds=None):
         super().__init__(daemon=True)
-        self.seconds, self.fired = seconds, False
+        self.seconds = STALL_SECONDS if seconds is None else seconds  # read now: settable
+        self.fired = False
         self._proc, self._since, self._over = proc, None, threading.Event()
         self.start()
 

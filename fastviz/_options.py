@@ -210,8 +210,8 @@ class Options:
             if value is not None and not (isinstance(value, (int, float, np.number))
                                           and math.isfinite(value)
                                           and low <= value <= MAX_SECONDS):
-                raise OptionError(f"{name} must be a number of seconds "
-                                  f"{'>= 0' if low == 0 else '> 0'} and at most "
+                raise OptionError(f"{name} must be a finite number of seconds "
+                                  f"{'>= 0' if low == 0 else '> 0'}, at most "
                                   f"{MAX_SECONDS:.0e} (no recording is longer), got "
                                   f"{shown(value)}")
 
