@@ -13,7 +13,7 @@ import numpy as np
 
 from . import _ffmpeg
 from ._encode import VideoWriter
-from ._errors import Cancelled
+from ._errors import Cancelled, OptionError, shown
 from ._progress import progress_bar
 
 CHUNK_FRAMES = 8  # frames a worker renders per task; a few chunks per worker in memory
@@ -31,6 +31,11 @@ class Run:
     jobs: int = None
     progress: object = True
     cancel: object = None
+
+    def __post_init__(self):
+        if self.cancel is not None and not callable(self.cancel):
+            raise OptionError(f"cancel must be a callable (asked: should the render stop?), "
+                              f"or None, got {shown(self.cancel)}")
 
 
 class _Asked:

@@ -317,6 +317,9 @@ def output_format(path, format=None, codec=None, transparent=False):
     extension (or frame pattern) is another format's is refused, since the file would
     be of one format under another's name.
     """
+    if not isinstance(path, (str, os.PathLike)) or isinstance(os.fspath(path), bytes):
+        raise OptionError(f"output must be a path (a str or a Path), got "
+                          f"{type(path).__name__} {shown(path)}")
     named = SEQUENCE if frames_pattern(path) else SUFFIXES.get(Path(path).suffix.lower())
     if format is None:
         format = named

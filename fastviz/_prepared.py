@@ -10,7 +10,9 @@ it, so what a front end draws is what ``render`` writes. Writing in another form
 whose frames differ (a GIF's width and rate) builds the scene again, never the analysis.
 """
 import importlib
+import io
 import math
+import numbers
 import os
 import tempfile
 import weakref
@@ -20,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ._display import picture, preview, video
-from ._errors import FastvizError, InputError, OptionError, shown
+from ._errors import Cancelled, FastvizError, InputError, OptionError, shown
 from ._execute import Run
 from ._formats import DEFAULT_FORMAT, FORMATS, check_frames
 from ._options import OPTION_NAMES, WRITE_OPTIONS, option_fields
@@ -86,6 +88,10 @@ def _spool(file, what):
     """The bytes of the binary ``file`` object, from where it stands, in a scratch file
     of fastviz's own: the audio is read twice (the analysis, then the sound), and
     ffmpeg reads it as any file, with the same checks."""
+    if isinstance(file, io.TextIOBase):
+        raise InputError(f"{what} is open in text mode: open it in binary mode ('rb')")
+    if getattr(file, "closed", False):
+        raise InputError(f"{what} is closed: give an open file, or its path")
     name = getattr(file, "name", None)
     suffix = Path(name).suffix if isinstance(name, str) else ""
     fd, path = tempfile.mkstemp(prefix="fastviz-audio-", suffix=suffix)
@@ -94,8 +100,9 @@ def _spool(file, what):
             while True:
                 try:
                     chunk = file.read(1 << 20)
-                except OSError as exc:
-                    raise InputError(f"cannot read {what}: {exc.strerror or exc}") from None
+                except (OSError, ValueError, UnicodeDecodeError) as exc:  # ValueError: closed
+                    raise InputError(f"cannot read {what}: {getattr(exc, 'strerror', None) or exc}"
+                                     ) from None
                 if not chunk:
                     break
                 if not isinstance(chunk, (bytes, bytearray, memoryview)):
@@ -176,6 +183,8 @@ class Prepared:
             source = cut_sound(source, opts.start, opts.duration)
             tag = cut = False
         try:
+            if run is not None and run.cancel is not None and run.cancel():  # before the
+                raise Cancelled(f"the render of {name or audio} was cancelled")  # scene
             drawn = drawing(opts, target)
             analysis = analyse_audio(source, opts, fps_of(opts, target), run, name)
             return cls(opts, given, analysis, drawn, target, source,
@@ -252,10 +261,14 @@ class Prepared:
     # ------------------------------------------------------------------ drawing
     def index_at(self, t):
         """The number of the frame the video shows at ``t`` seconds: floor(t x fps)."""
-        if not (isinstance(t, (int, float, np.number)) and not isinstance(t, bool)
-                and 0 <= t < math.inf):
+        if not (isinstance(t, (numbers.Real, np.number)) and not isinstance(t, bool)
+                and 0 <= t < math.inf):  # a Fraction too: k / prepared.fps is frame k
             raise OptionError(f"at must be a finite number of seconds >= 0, got {shown(t)}")
-        index = math.floor(round(t * self.fps, 9))
+        if t >= self.duration:  # before the multiplication, which 1e308 overflows
+            index = self.n_frames
+        else:
+            exact = isinstance(t, numbers.Rational)  # floats as render has always had them
+            index = math.floor(round((t if exact else float(t)) * self.fps, 9))
         if index >= self.n_frames:
             raise InputError(f"at must be within the video: {t} s is past the video's end "
                              f"({self.n_frames} frames "
@@ -288,7 +301,11 @@ class Prepared:
 
     def _clamped(self, t):
         """The frame number at ``t``, held at the ends (moviepy asks a little past them)."""
-        return min(max(0, math.floor(round(float(t) * self.fps, 9))), self.n_frames - 1)
+        t = float(t)
+        if not math.isfinite(t):
+            raise OptionError(f"t must be a finite number of seconds, got {shown(t)}")
+        t = min(max(t, 0.0), float(self.n_frames / self.fps))  # held at the ends
+        return min(math.floor(round(t * self.fps, 9)), self.n_frames - 1)
 
     def make_frame(self, t):
         """moviepy's ``frame_function``: ``t`` -> the (H, W, 3) uint8 frame the video
@@ -364,6 +381,9 @@ class Prepared:
         Video
             The output's path, which plays itself in a notebook.
         """
+        if self._finalizer is not None and not self._finalizer.alive:
+            raise OptionError("this prepared render was closed, and with it the copy of "
+                              "its file object's sound: prepare it again to write it")
         opts = self._options_with(output_options)
         target = output_target(output, opts, self._inputs)
         split = check_split(target, opts, output, split_of(client, scheduler, segments,

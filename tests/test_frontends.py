@@ -19,6 +19,7 @@ from helpers import (
     ffmpeg_processes_in,
     hidden,
     probe,
+    tone,
     write_wav,
 )
 from scipy.io import wavfile
@@ -355,3 +356,41 @@ def test_the_moviepy_composite_example(tmp_path):
     decoded = decode_frames(out, (480, 270))[36].astype(float)
     assert np.abs(decoded - expected).mean() < 3  # x264 at its default quality
     assert (alpha > 0.5).sum() > 300  # there are dots to see
+
+
+def test_what_the_front_end_trial_found(tmp_path):
+    """A Fraction time (k / fps is frame k), huge and NaN times, closed and text-mode
+    files, an output that is not a path, a cancel that is not callable, a write after
+    close, a cancel asked before the scene is built."""
+    from fractions import Fraction
+
+    wav = write_wav(tmp_path / "a.wav", tone(500, 1.0), 44100)
+    prepared = fastviz.prepare(wav, size=(64, 48))
+    last = prepared.n_frames - 1
+    assert np.array_equal(prepared.frame(Fraction(last) / prepared.fps),
+                          prepared.frames(last, last + 1)[0])
+    with pytest.raises(fastviz.InputError, match="past the video's end"):
+        prepared.frame(1e308)
+    with pytest.raises(fastviz.OptionError, match="finite"):
+        prepared.make_frame(float("nan"))
+    assert prepared.make_frame(1e9).shape == (48, 64, 3)  # held at the end
+    with open(wav) as text, pytest.raises(fastviz.InputError, match="binary mode"):
+        fastviz.render(text, tmp_path / "t.mp4")
+    closed = open(wav, "rb")
+    closed.close()
+    with pytest.raises(fastviz.InputError, match="is closed"):
+        fastviz.render(closed, tmp_path / "c.mp4")
+    with pytest.raises(fastviz.OptionError, match="output must be a path"):
+        fastviz.render(wav, 5)
+    with pytest.raises(fastviz.OptionError, match="cancel must be a callable"):
+        prepared.write(tmp_path / "n.mp4", cancel=True)
+    with open(wav, "rb") as file:
+        spooled = fastviz.prepare(file, size=(64, 48))
+    spooled.close()
+    with pytest.raises(fastviz.OptionError, match="was closed"):
+        spooled.write(tmp_path / "s.mp4")
+    asked = []
+    with pytest.raises(fastviz.Cancelled):
+        fastviz.prepare(wav, cancel=lambda: asked.append(1) or True)
+    assert len(asked) == 1  # asked first, before the scene and the analysis
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.wav"]
