@@ -184,7 +184,7 @@ class Prepared:
             tag = cut = False
         try:
             if run is not None and run.cancel is not None and run.cancel():  # before the
-                raise Cancelled(f"the render of {name or audio} was cancelled")  # scene
+                raise Cancelled(f"the analysis of {name or source} was cancelled")  # scene
             drawn = drawing(opts, target)
             analysis = analyse_audio(source, opts, fps_of(opts, target), run, name)
             return cls(opts, given, analysis, drawn, target, source,

@@ -158,10 +158,11 @@ def test_cancel_a_signal_render_and_a_batch(tmp_path, long_wav):
                               preset="ultrafast", progress=False,
                               cancel=lambda: calls.append(1) or len(calls) > 1)
     assert not (tmp_path / "s.mp4").exists() and left_behind(tmp_path) == ([], [], [])
-    asked = []  # the batch asks before each file, the analysis as it starts, then as
-    with pytest.raises(Cancelled) as stopped:  # it reads: the third time, mid-decode
+    asked = []  # the batch asks before each file, the prepared render before its scene,
+    # the analysis as it starts, then as it reads: the fourth time, mid-decode
+    with pytest.raises(Cancelled) as stopped:
         fastviz.render_batch([long_wav], tmp_path / "out", size=(64, 48), progress=False,
-                             cancel=lambda: asked.append(1) or len(asked) > 2)
+                             cancel=lambda: asked.append(1) or len(asked) > 3)
     assert "envelopes_of" in {code.co_name for code in _frames(stopped.value.__traceback__)}
     assert not list((tmp_path / "out").iterdir())
     assert left_behind(tmp_path) == ([], [], [])
