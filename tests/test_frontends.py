@@ -258,7 +258,7 @@ def test_audio_from_memory_and_from_a_file_object(tmp_path, song):
     ([0.1, 0.2], "got list"),
     (("song", 44100), "samples must be numbers, got str 'song'"),
     ((np.zeros(100), 44100.5), "audio rate must be a whole number"),
-    (io.StringIO("RIFF"), "gives str, not bytes: open it in binary mode"),
+    (io.StringIO("RIFF"), "is open in text mode: open it in binary mode"),
     (io.BytesIO(b"no sound in here"), "cannot decode audio from the BytesIO object"),
 ])
 def test_other_audio_is_refused_by_what_it_is(tmp_path, audio, words):
