@@ -296,13 +296,20 @@ def publish(tmp, path, overwrite=False, inputs=()):
     says where. The move and the keeping are not cut by a stop signal.
     """
     os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp made it private
+    _put_in_place(tmp, path, lambda: _move(tmp, path, overwrite, inputs), "the video is at")
+
+
+def _put_in_place(tmp, where, move, kept_words):
+    """Run ``move`` (None, or why ``tmp`` could not go to ``where``) uncut by a stop
+    signal; on a refusal keep ``tmp`` beside ``where`` under a visible name, and say
+    where (``kept_words``)."""
     with _ffmpeg.signals_held():
-        why = _move(tmp, path, overwrite, inputs)
+        why = move()
         if why is None:
-            _ffmpeg.record_published(path)
+            _ffmpeg.record_published(where)
             return
-        kept = _keep_aside(tmp, path)
-    raise OutputError(f"{path} {why}; the video is at {kept}")
+        kept = _keep_aside(tmp, where)
+    raise OutputError(f"{where} {why}; {kept_words} {kept}")
 
 
 def _move(tmp, path, overwrite, inputs):
@@ -351,15 +358,9 @@ def publish_frames(tmp, pattern, overwrite=False, inputs=()):
     failure it is put back. Otherwise, what is there is kept, the frames are kept under
     a visible name beside it, and the error says where. Not cut by a stop signal.
     """
-    folder = pattern.parent
     os.chmod(tmp, 0o777 & ~_UMASK)  # mkdtemp made it private
-    with _ffmpeg.signals_held():
-        why = _swap_folder(tmp, pattern, overwrite, inputs)
-        if why is None:
-            _ffmpeg.record_published(folder)
-            return
-        kept = _keep_aside(tmp, folder)
-    raise OutputError(f"{folder} {why}; the frames are in {kept}")
+    _put_in_place(tmp, pattern.parent, lambda: _swap_folder(tmp, pattern, overwrite, inputs),
+                  "the frames are in")
 
 
 def _swap_folder(tmp, pattern, overwrite, inputs):
